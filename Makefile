@@ -1,0 +1,121 @@
+# polycrate - a static block registry client.
+#   make            static, stripped ./polycrate (musl, vendored BearSSL/libyaml/zlib)
+#   make test       every suite (installs what it needs on Debian 12 when run as root)
+#   make asan       clang + ASan/UBSan build against the system -dev libraries
+#   make fuzz       libFuzzer targets, each for FUZZ_SECONDS
+#   make vendor-dist  pack the pinned third-party tarballs into polycrate-vendor.tar
+.POSIX:
+.SUFFIXES:
+
+VERSION = 0.1.0
+GIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+CC_MUSL = musl-gcc
+ARCH := $(shell $(CC_MUSL) -dumpmachine 2>/dev/null | cut -d- -f1)
+VENDOR = build/vendor/$(ARCH)
+WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+DEFS = -DPOLYCRATE_VERSION='"$(VERSION)"' -DPOLYCRATE_GIT='"$(GIT)"'
+CFLAGS_MUSL = $(WARN) $(DEFS) -O2 -ffunction-sections -fdata-sections -fno-plt \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I$(VENDOR)/include
+LDFLAGS_MUSL = -static -Wl,--gc-sections -Wl,-O1 -s
+LIBS_MUSL = $(VENDOR)/lib/libbearssl.a $(VENDOR)/lib/libyaml.a $(VENDOR)/lib/libz.a
+
+CC_ASAN = clang
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_ASAN = $(WARN) $(DEFS) -O1 -g $(SAN) -I/usr/include/bearssl
+LIBS_ASAN = -lbearssl -lyaml -lz
+
+SRCS := $(sort $(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c src/cmd_%.c,$(SRCS))
+HDRS := $(wildcard src/*.h)
+OBJS_MUSL := $(SRCS:src/%.c=build/musl/%.o)
+LIBOBJS_MUSL := $(LIB_SRCS:src/%.c=build/musl/%.o)
+OBJS_ASAN := $(SRCS:src/%.c=build/asan/%.o)
+LIBOBJS_ASAN := $(LIB_SRCS:src/%.c=build/asan/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
+UNIT_BINS_MUSL := $(UNIT_SRCS:tests/unit/%.c=build/musl/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS = 60
+
+all: polycrate
+
+polycrate: $(VENDOR)/.built $(OBJS_MUSL)
+	$(CC_MUSL) $(CFLAGS_MUSL) $(LDFLAGS_MUSL) -o $@ $(OBJS_MUSL) $(LIBS_MUSL)
+
+$(VENDOR)/.built: vendor/pins vendor/vendor.sh
+	CC=$(CC_MUSL) vendor/vendor.sh build
+
+build/git-rev: FORCE
+	@mkdir -p build
+	@echo '$(GIT)' | cmp -s - $@ || echo '$(GIT)' > $@
+
+build/musl/cmd_version.o build/asan/cmd_version.o: build/git-rev
+
+build/musl/%.o: src/%.c $(HDRS) $(VENDOR)/.built
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(CFLAGS_MUSL) -c $< -o $@
+
+build/asan/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(CFLAGS_ASAN) -c $< -o $@
+
+build/asan/polycrate: $(OBJS_ASAN)
+	$(CC_ASAN) $(CFLAGS_ASAN) -o $@ $(OBJS_ASAN) $(LIBS_ASAN)
+
+build/asan/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_ASAN)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(CFLAGS_ASAN) -Isrc -o $@ $< $(LIBOBJS_ASAN) $(LIBS_ASAN)
+
+build/musl/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_MUSL)
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(CFLAGS_MUSL) -Isrc -static -o $@ $< $(LIBOBJS_MUSL) $(LIBS_MUSL)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/bearssl -Isrc -o $@ $< \
+		$(LIB_SRCS) $(LIBS_ASAN)
+
+asan: build/asan/polycrate $(UNIT_BINS)
+
+unit-bins: $(UNIT_BINS) $(UNIT_BINS_MUSL)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# The suites; tests/run.sh prints each suite's closing line and the total.
+test: deps
+	$(MAKE) polycrate asan unit-bins fuzz-bins
+	tests/run.sh
+
+# Installs the build and test dependencies on Debian when missing (as root).
+deps:
+	tests/deps.sh
+
+fuzz: fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: deps
+	examples/demo.sh
+
+bench: polycrate
+	bench/run.sh
+
+vendor: $(VENDOR)/.built
+
+vendor-dist:
+	vendor/vendor.sh dist $(CURDIR)/polycrate-vendor.tar
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+
+clean:
+	rm -rf build/musl build/asan build/fuzz polycrate
+
+distclean:
+	rm -rf build polycrate
+
+.PHONY: all demo asan unit-bins fuzz-bins test deps fuzz bench vendor vendor-dist format clean \
+	distclean FORCE
+FORCE:

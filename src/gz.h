@@ -1,0 +1,26 @@
+/* gz.h - gzip streams on zlib: deterministic writer, strict bounded reader */
+#ifndef POLYCRATE_GZ_H
+#define POLYCRATE_GZ_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct io_in;
+struct io_out;
+
+#define GZ_DEFAULT_LEVEL 1 /* see BENCHMARKS.md for how it was chosen */
+
+/* Compresses into next with gzip framing: no name, mtime 0, OS byte 255, so equal input
+ * and level give equal bytes. level 0..9. */
+struct io_out *gz_out(struct io_out *next, int level, struct err *e);
+
+/* Decompresses src. Concatenated members are accepted; corrupt or truncated data, or
+ * garbage after the last member, is ERR_INTEGRITY; more than max_out inflated bytes is
+ * ERR_INTEGRITY naming the limit (0: no limit). */
+struct io_in *gz_in(struct io_in *src, uint64_t max_out, struct err *e);
+
+/* 1 when p starts with the gzip magic bytes. */
+int gz_is_gzip(const void *p, size_t n);
+
+#endif

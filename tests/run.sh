@@ -1,0 +1,50 @@
+#!/bin/bash
+# tests/run.sh - run every suite: unit (ASan/UBSan and static musl builds), end to end,
+# short fuzz runs. Each suite prints its own closing line; this prints the total.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+pass=0
+fail=0
+failed=()
+
+run_suite() { # name cmd...
+	local name=$1 out rc line p f
+	shift
+	echo "== $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^(FAIL|SKIP)|ERROR|Sanitizer|runtime error' | head -n 40
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -z "$line" ]; then
+		printf '%s\n' "$out" | tail -n 20
+		line="0 passed, 1 failed"
+	fi
+	echo "$name: $line"
+	p=$(echo "$line" | cut -d' ' -f1)
+	f=$(echo "$line" | cut -d' ' -f3)
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$f" -eq 0 ] || failed+=("$name")
+}
+
+filter=${1:-}
+for t in build/asan/tests/test_* build/musl/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *"$filter"*) ;; *) continue ;; esac
+	run_suite "unit/$(basename "$(dirname "$(dirname "$t")")")/$(basename "$t")" "$t"
+done
+for t in tests/e2e/test_*.sh; do
+	[ -f "$t" ] || continue
+	case "$t" in *"$filter"*) ;; *) continue ;; esac
+	run_suite "e2e/$(basename "$t" .sh)" bash "$t"
+done
+if [ -z "$filter" ] || [ "$filter" = fuzz ]; then
+	run_suite "fuzz (short)" tests/fuzz/run.sh "${FUZZ_SHORT_SECONDS:-5}"
+fi
+
+echo
+[ ${#failed[@]} -eq 0 ] || echo "failed suites: ${failed[*]}"
+echo "total: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
