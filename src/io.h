@@ -47,7 +47,9 @@ struct io_out {
 	struct err *e;
 };
 
-/* Calls through the table, keeping the first error sticky. */
+/* Calls through the table, keeping the first error sticky: a stage that passes on a
+ * negative code from the stage below (return r;) thus records it without a message of its
+ * own (the message is already in *e). */
 ssize_t io_read(struct io_in *in, void *p, size_t n);
 /* Reads until n bytes or the end: the count (< n only at the end) or an error. */
 ssize_t io_read_full(struct io_in *in, void *p, size_t n);
@@ -64,6 +66,13 @@ int io_in_fail(struct io_in *in, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int io_out_fail(struct io_out *out, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Constructors return NULL on failure with *e saying why. A stage built on another (src or
+ * next) takes ownership of it at once: on failure it closes src / aborts next, and a NULL
+ * src is passed through as NULL (its error already in *e), so chains can be written as
+ * in = io_in_limit(io_in_file(path, e), max, e) with one check and nothing to leak.
+ */
 
 /* Sources. NULL only when memory runs out (then *e says so). */
 struct io_in *io_in_fd(int fd, int own, struct err *e); /* own: close(fd) on close */
