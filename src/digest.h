@@ -1,4 +1,4 @@
-/* digest.h - SHA-256 (SHA-NI where the CPU has it, BearSSL otherwise) and digest stages */
+/* digest.h - SHA-256 (SHA-NI where the CPU has it, portable C otherwise) and digest stages */
 #ifndef POLYCRATE_DIGEST_H
 #define POLYCRATE_DIGEST_H
 
@@ -40,16 +40,21 @@ struct digest_result {
 };
 
 /* Hashes and counts what passes through to next (next may be NULL: a pure hasher). The
- * result is written into *res when the stage closes (commit). */
+ * result is written into *res when the stage and next commit; after an abort or error
+ * res->digest stays "". On failure (NULL) next is aborted. */
 struct io_out *digest_out(struct io_out *next, struct digest_result *res, struct err *e);
 
-/* Hashes what is read from src into *res (filled at the end of src). */
+/* Hashes what is read from src into *res (filled when src reaches its end; closed before
+ * that, res->digest stays ""). Owns src: a NULL src gives NULL, failure closes src. */
 struct io_in *digest_in(struct io_in *src, struct digest_result *res, struct err *e);
 
 /* Reads src and fails with ERR_INTEGRITY at its end when the bytes do not hash to expect
  * (or their count differs from expect_size, unless expect_size is -1): the message
- * names both digests. More bytes than expect_size fail as soon as they arrive. */
+ * names both digests. More bytes than expect_size fail as soon as they arrive. Bytes are
+ * passed up before the verdict, so the caller trusts them only once the final read
+ * returned 0 or the close returned 0; a close before the end reads the rest of src so
+ * that the verdict covers every byte. A bad expect string is ERR_USAGE (src closed). */
 struct io_in *digest_verify_in(struct io_in *src, const char *expect, int64_t expect_size,
-			       struct err *e);
+                               struct err *e);
 
 #endif
