@@ -36,6 +36,11 @@ struct conn {
 int net_connect(const char *host, int port, int connect_ms, int io_ms, struct conn **out,
 		struct err *e);
 
+/* Wraps an already connected stream socket (a socketpair end in tests, an accepted
+ * socket) as a conn that owns fd; name ("host:port") is used in messages. The fd is made
+ * non-blocking. On failure fd is left open and *out is NULL. */
+int net_conn_fd(int fd, const char *name, int io_ms, struct conn **out, struct err *e);
+
 ssize_t conn_read(struct conn *c, void *p, size_t n, struct err *e);
 int conn_write(struct conn *c, const void *p, size_t n, struct err *e);
 void conn_close(struct conn *c); /* NULL is fine */
