@@ -2,6 +2,7 @@
 #ifndef POLYCRATE_GZ_H
 #define POLYCRATE_GZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -9,15 +10,20 @@
 struct io_in;
 struct io_out;
 
-#define GZ_DEFAULT_LEVEL 1 /* see BENCHMARKS.md for how it was chosen */
+#define GZ_DEFAULT_LEVEL 1 /* see bench/results-gzip.md for how it was chosen */
 
 /* Compresses into next with gzip framing: no name, mtime 0, OS byte 255, so equal input
- * and level give equal bytes. level 0..9. */
+ * and level give equal bytes (however the input is split into writes). level 0..9.
+ * Takes ownership of next (closing commits it, aborting aborts it); NULL next gives NULL;
+ * a bad level is ERR_FAIL (next aborted, NULL returned). */
 struct io_out *gz_out(struct io_out *next, int level, struct err *e);
 
-/* Decompresses src. Concatenated members are accepted; corrupt or truncated data, or
- * garbage after the last member, is ERR_INTEGRITY; more than max_out inflated bytes is
- * ERR_INTEGRITY naming the limit (0: no limit). */
+/* Decompresses src. Concatenated members are accepted; corrupt or truncated data, a bad
+ * CRC-32 or length, empty input, or garbage after the last member, is ERR_INTEGRITY; more
+ * than max_out inflated bytes is ERR_INTEGRITY naming the limit (0: no limit). Takes
+ * ownership of src. Closing before the end reads the rest (discarding it, max_out still
+ * applies) so that the checks happen anyway, unless the stage or *e already holds an
+ * error. */
 struct io_in *gz_in(struct io_in *src, uint64_t max_out, struct err *e);
 
 /* 1 when p starts with the gzip magic bytes. */
