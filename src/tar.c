@@ -30,11 +30,9 @@ enum {
 };
 
 #define PAX_NAME "././@PaxHeader"
-#define MSG_NAME_MAX 120 /* how much of an entry name an error message quotes */
+#define MSG_NAME_MAX (TAR_QUOTE_MAX - 8) /* how much of a name an error message quotes */
 
-/* A printable, shortened copy of an entry name for messages (hostile names may hold
- * control bytes and be 64 KiB long). */
-static const char *quote(const char *s, char out[MSG_NAME_MAX + 8])
+const char *tar_quote(const char *s, char out[TAR_QUOTE_MAX])
 {
 	size_t o = 0;
 	for (size_t i = 0; s && s[i] && o < MSG_NAME_MAX; i++) {
@@ -109,9 +107,9 @@ void tar_writer_init(struct tar_writer *w, struct io_out *out, int64_t mtime, st
 /* "tar: <what> '<name>'" (ERR_FAIL: the writer only fails on its caller's mistakes). */
 static int w_fail(struct tar_writer *w, const char *what, const char *name)
 {
-	char q[MSG_NAME_MAX + 8];
+	char q[TAR_QUOTE_MAX];
 	if (!w->err)
-		w->err = err_set(w->e, ERR_FAIL, "tar: %s '%s'", what, quote(name, q));
+		w->err = err_set(w->e, ERR_FAIL, "tar: %s '%s'", what, tar_quote(name, q));
 	return w->err;
 }
 
@@ -312,12 +310,12 @@ void tar_reader_free(struct tar_reader *r)
 
 static int r_fail(struct tar_reader *r, const char *what)
 {
-	char q[MSG_NAME_MAX + 8];
+	char q[TAR_QUOTE_MAX];
 	if (!r->err) {
 		if (r->path && r->path[0])
 			r->err = err_set(r->e, ERR_INTEGRITY,
 			                 "tar: %s (at byte %" PRIu64 ", after entry '%s')", what,
-			                 r->offset, quote(r->path, q));
+			                 r->offset, tar_quote(r->path, q));
 		else
 			r->err = err_set(r->e, ERR_INTEGRITY, "tar: %s (at byte %" PRIu64 ")", what,
 			                 r->offset);
@@ -728,7 +726,7 @@ out:
 ssize_t tar_read_data(struct tar_reader *r, void *p, size_t n)
 {
 	ssize_t got;
-	char q[MSG_NAME_MAX + 8];
+	char q[TAR_QUOTE_MAX];
 	if (r->err)
 		return r->err;
 	if (!r->remain)
@@ -743,7 +741,7 @@ ssize_t tar_read_data(struct tar_reader *r, void *p, size_t n)
 	}
 	if (got == 0) {
 		r->err = err_set(r->e, ERR_INTEGRITY, "tar: entry '%s': truncated data",
-		                 quote(r->path, q));
+		                 tar_quote(r->path, q));
 		return r->err;
 	}
 	r->offset += (uint64_t)got;

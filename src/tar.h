@@ -109,4 +109,9 @@ ssize_t tar_read_data(struct tar_reader *r, void *p, size_t n);
 /* Frees the names; does not close in. */
 void tar_reader_free(struct tar_reader *r);
 
+#define TAR_QUOTE_MAX 128 /* out size for tar_quote */
+/* A printable, shortened copy of an entry name for messages: hostile names may hold
+ * control bytes and be 64 KiB long. Returns out. */
+const char *tar_quote(const char *s, char out[TAR_QUOTE_MAX]);
+
 #endif
