@@ -255,3 +255,28 @@ t_in_netns() {
 t_netns_ok() {
 	unshare --net --mount -- true 2>/dev/null && command -v ip >/dev/null
 }
+
+# t_token_server [ARGS...]: start tests/token_server.py (users from $TOK_DIR/users, one
+# "user:password" a line); sets TOK_DIR TOK_PORT TOK_PID and the REG_TOKEN_* variables
+# t_registry token needs. Extra ARGS go to the server (--post 405, --anonymous pull ...).
+t_token_server() {
+	TOK_DIR="$T_TMP/token"
+	mkdir -p "$TOK_DIR"
+	[ -f "$TOK_DIR/users" ] || echo "${REG_USER:-tester}:${REG_PASS:-secret-pw}" >"$TOK_DIR/users"
+	rm -f "$TOK_DIR/port"
+	"$PY" "$TOP/tests/token_server.py" --dir "$TOK_DIR" --users "$TOK_DIR/users" \
+		--port-file "$TOK_DIR/port" "$@" >"$TOK_DIR/log" 2>&1 &
+	TOK_PID=$!
+	T_PIDS+=("$TOK_PID")
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$TOK_DIR/port" ] && break
+		sleep 0.1
+	done
+	[ -s "$TOK_DIR/port" ] || { cat "$TOK_DIR/log" >&2; return 1; }
+	TOK_PORT=$(cat "$TOK_DIR/port")
+	REG_TOKEN_REALM="http://127.0.0.1:$TOK_PORT/token"
+	REG_TOKEN_CERT="$TOK_DIR/cert.pem"
+	REG_TOKEN_SERVICE=polycrate-test
+	REG_TOKEN_ISSUER=polycrate-test-issuer
+}

@@ -37,6 +37,20 @@ else
 	t_fail "tls registry starts"
 fi
 
+if t_token_server && t_registry token; then
+	t_ok "token registry starts"
+	t_eq "token /v2/ wants a token" "$(ping "http://$REG_ADDR/v2/")" 401
+	chal=$(curl -s -D - -o /dev/null --noproxy '*' "http://$REG_ADDR/v2/" | grep -i '^www-authenticate' | tr -d '\r')
+	t_contains "bearer challenge names the realm" "$chal" "Bearer realm=\"$REG_TOKEN_REALM\""
+	tok=$(curl -s --noproxy '*' -u tester:secret-pw "$REG_TOKEN_REALM?service=polycrate-test&scope=repository:x/y:pull,push" |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	t_eq "token opens /v2/" "$(ping "http://$REG_ADDR/v2/" -H "Authorization: Bearer $tok")" 200
+	t_eq "anonymous token refused" "$(ping "$REG_TOKEN_REALM?service=polycrate-test&scope=repository:x/y:pull")" 401
+	t_contains "scopes recorded" "$(cat "$TOK_DIR/requests.jsonl")" '"repository:x/y:pull,push"'
+else
+	t_fail "token registry starts"
+fi
+
 if t_netns_ok; then
 	out=$(t_in_netns "cargo.ayedo.cloud my-registry.com" sh -c 'getent hosts cargo.ayedo.cloud; ip -o link show | wc -l')
 	t_contains "netns maps seed names" "$out" "127.0.0.1"
