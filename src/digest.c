@@ -333,10 +333,10 @@ static int dig_out_close(struct io_out *out, int abort)
 {
 	struct dig_out *s = (struct dig_out *)out;
 	int rc = out->err;
-	uint8_t raw[32];
 	if (abort || rc) {
 		io_out_abort(s->next);
 	} else {
+		uint8_t raw[32];
 		/* Only a chain that committed gets a result: a failed one leaves it empty. */
 		sha256_final(&s->c, raw);
 		rc = io_out_close(s->next);

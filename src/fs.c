@@ -36,12 +36,9 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
 		p[i] = 0;
 		if (mkdir(p, mode) < 0) {
 			int en = errno;
-			if (en != EEXIST) {
-				if (i < n)
-					p[i] = '/';
+			if (en != EEXIST) /* p is the prefix that failed */
 				return err_sys(e, en == EACCES ? ERR_AUTH : ERR_FAIL, en,
-				               "mkdir %s", path);
-			}
+				               "mkdir %s", p);
 			/* EEXIST: fine when it is a folder (or a symlink to one). */
 			if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
 				return err_set(e, ERR_FAIL, "mkdir %s: %s exists and is no folder",
@@ -58,7 +55,7 @@ static int rm_contents(int dfd, const char *top, int depth, struct err *e)
 {
 	DIR *d;
 	struct dirent *de;
-	int rc = 0, pass, removed;
+	int rc = 0, pass;
 	if (depth > FS_TREE_DEPTH_MAX) {
 		close(dfd);
 		return err_set(e, ERR_FAIL, "remove %s: more than %d nested folders", top,
@@ -72,7 +69,7 @@ static int rm_contents(int dfd, const char *top, int depth, struct err *e)
 	}
 	/* Removing while reading may skip entries; read again until a pass finds nothing. */
 	for (pass = 0; pass < FS_RMTREE_PASSES && rc == 0; pass++) {
-		removed = 0;
+		int removed = 0;
 		rewinddir(d);
 		while (rc == 0 && (errno = 0, de = readdir(d))) {
 			const char *name = de->d_name;
