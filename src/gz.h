@@ -10,7 +10,7 @@
 struct io_in;
 struct io_out;
 
-#define GZ_DEFAULT_LEVEL 1 /* see bench/results-gzip.md for how it was chosen */
+#define GZ_DEFAULT_LEVEL 6 /* see bench/results-gzip.md for how it was chosen */
 
 /* Compresses into next with gzip framing: no name, mtime 0, OS byte 255, so equal input
  * and level give equal bytes (however the input is split into writes). level 0..9.
