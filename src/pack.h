@@ -61,6 +61,15 @@ void pack_ignore_free(struct pack_ignore *ig);
  * '\' escapes. 1 on a match. */
 int pack_glob(const char *pat, const char *s);
 
+/*
+ * The symlink rule of both packing and extraction: a link at path (relative, normalised)
+ * may point at target when the target, read from the link's folder, stays inside the
+ * root; it must not be absolute and may have ".." only before its first name (then no
+ * other symlink can turn this lexical check into an escape). NULL when fine, else the
+ * rule broken (static text).
+ */
+const char *pack_link_rule(const char *path, const char *target);
+
 /* ---- packing ---- */
 
 /* Called for every entry packed (or that would be packed), in archive order; a non-zero

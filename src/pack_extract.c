@@ -220,12 +220,7 @@ static const char *clean_path(const char *in, char *out, size_t max)
 	return NULL;
 }
 
-/*
- * A symlink at path (normalised) may point at target when the target, read from the
- * link's folder, stays inside the root: no absolute target, ".." only before the first
- * name (so no later symlink can turn a lexical check into an escape). NULL or the rule.
- */
-static const char *link_rule(const char *path, const char *target)
+const char *pack_link_rule(const char *path, const char *target)
 {
 	int depth = 0, named = 0;
 	if (!target[0])
@@ -454,7 +449,7 @@ static int do_entry(struct pack_extract *x, struct tar_reader *r, const struct t
 				snprintf(full, x->lim.max_path + 1, "%s/%s", dir, base);
 			else
 				snprintf(full, x->lim.max_path + 1, "%s", base);
-			if ((why = link_rule(full, ent->link)))
+			if ((why = pack_link_rule(full, ent->link)))
 				return refuse(x, ent->path, why);
 		}
 		break;
