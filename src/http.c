@@ -1529,6 +1529,7 @@ static int send_once(struct http_client *cl, const struct http_url *u, const cha
 	hc = pool_take(cl, key);
 	if (hc) {
 		hc->reused = 1;
+		hc->c->timeout_ms = cl->io_ms; /* settings may have changed since it was made */
 		log_trace("reusing connection to %s", hc->name);
 	} else if ((rc = open_conn(cl, u, px, key, &hc, e)) < 0) {
 		return rc;
