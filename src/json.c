@@ -800,8 +800,11 @@ int json_int64(const struct json_doc *d, int t, int64_t *out, struct err *e)
 int json_bool(const struct json_doc *d, int t, int *out, struct err *e)
 {
 	int ty = json_type(d, t);
+	if (!ty)
+		return err_set(e, ERR_FAIL, "boolean expected, value missing");
 	if (ty != JSON_TRUE && ty != JSON_FALSE)
-		return err_set(e, ERR_FAIL, "boolean expected, found %s", json_type_name(ty));
+		return err_set(e, ERR_FAIL, "boolean expected, found %s at byte %u",
+		               json_type_name(ty), d->toks[t].start);
 	*out = ty == JSON_TRUE;
 	return 0;
 }

@@ -365,7 +365,10 @@ static void test_lookup_and_iterate(void)
 	T_EQ_INT(json_type(&d, json_get(&d, 0, "none")), JSON_NULL);
 	err_init(&e);
 	T_EQ_INT(json_bool(&d, json_get(&d, 0, "none"), &n, &e), ERR_FAIL);
-	T_EQ_STR(e.msg, "boolean expected, found null");
+	T_CHECK(strstr(e.msg, "boolean expected, found null at byte") != NULL);
+	err_init(&e);
+	T_EQ_INT(json_bool(&d, -1, &n, &e), ERR_FAIL);
+	T_EQ_STR(e.msg, "boolean expected, value missing");
 	err_init(&e);
 	T_EQ_INT(json_str(&d, json_get(&d, 0, "neg"), s, sizeof s, &e), ERR_FAIL);
 	T_CHECK(strstr(e.msg, "string expected, found number at byte") != NULL);
