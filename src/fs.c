@@ -34,15 +34,16 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
 		if (i < n && p[i - 1] == '/')
 			continue; /* "a//b" */
 		p[i] = 0;
+		/* An existing folder (or a symlink to one) is fine, whatever mkdir said:
+		 * a read-only parent may say EACCES or EROFS about an existing child. */
 		if (mkdir(p, mode) < 0) {
 			int en = errno;
-			if (en != EEXIST) /* p is the prefix that failed */
-				return err_sys(e, en == EACCES ? ERR_AUTH : ERR_FAIL, en,
-				               "mkdir %s", p);
-			/* EEXIST: fine when it is a folder (or a symlink to one). */
-			if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+			int dir = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+			if (!dir && en == EEXIST)
 				return err_set(e, ERR_FAIL, "mkdir %s: %s exists and is no folder",
 				               path, p);
+			if (!dir) /* p is the prefix that failed */
+				return err_sys(e, ERR_FAIL, en, "mkdir %s", p);
 		}
 		if (i < n)
 			p[i] = '/';

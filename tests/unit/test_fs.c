@@ -132,6 +132,17 @@ static int readonly_cases(void)
 		return 5;
 	if (fs_rmtree(at("rw/np"), &e) < 0 || fs_exists(at("rw/np")))
 		return 6;
+	/* mkdir -p below a read-only folder: existing parts pass, a new one fails by name */
+	if (fs_mkdirs(at("rw/ro2/x"), 0755, &e) < 0 || chmod(at("rw/ro2"), 0500) < 0)
+		return 7;
+	if (fs_mkdirs(at("rw/ro2/x/new/deeper"), 0755, &e) < 0 || !fs_is_dir(at("rw/ro2/x/new")))
+		return 8;
+	if (fs_mkdirs(at("rw/ro2/y/z"), 0755, &e) != ERR_FAIL || !strstr(e.msg, "ro2/y:") ||
+	    strstr(e.msg, "ro2/y/z"))
+		return 9;
+	err_init(&e);
+	if (fs_rmtree(at("rw/ro2"), &e) < 0)
+		return 10;
 	return 0;
 }
 
