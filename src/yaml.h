@@ -3,7 +3,8 @@
 /*
  * This header shares its name with libyaml's. yaml.c defines POLYCRATE_WANT_LIBYAML and
  * includes <yaml.h>: when -Isrc makes that find this file, libyaml's header is pulled in
- * from further down the include path here.
+ * from further down the include path here. Files outside src/ whose -I path lists the
+ * vendored libyaml first (the static test build) include this one as "../../src/yaml.h".
  */
 #if defined(POLYCRATE_WANT_LIBYAML) && !defined(YAML_H)
 #include_next <yaml.h>
