@@ -87,7 +87,8 @@ void log_redact_url(const char *url, char *out, size_t n)
 	for (; *p && *p != '?'; p++)
 		PUT(*p);
 	if (*p == '?') {
-		PUT(*p++);
+		PUT(*p); /* PUT skips its argument when out is full: advance outside it */
+		p++;
 		while (*p) {
 			const char *k = p, *eq = NULL;
 			while (*p && *p != '&') {
@@ -104,8 +105,10 @@ void log_redact_url(const char *url, char *out, size_t n)
 				for (const char *s = k; s < p; s++)
 					PUT(*s);
 			}
-			if (*p == '&')
-				PUT(*p++);
+			if (*p == '&') {
+				PUT(*p);
+				p++;
+			}
 		}
 	}
 #undef PUT
