@@ -103,6 +103,13 @@ static void test_url_parse(void)
 	err_init(&e);
 	T_EQ_INT(http_url_parse("http://user:hunter2@h:99999/", &u, &e), ERR_USAGE);
 	T_CHECKF(!strstr(e.msg, "hunter2") && strstr(e.msg, "bad port"), "msg: %s", e.msg);
+	/* a long query in a bad URL: the redacted message is cut, not looped over */
+	static char q[2000];
+	strcpy(q, "http://h:99999/?");
+	for (size_t i = strlen(q); i + 5 < sizeof q; i += 4)
+		memcpy(q + i, "a=1&", 4);
+	err_init(&e);
+	T_EQ_INT(http_url_parse(q, &u, &e), ERR_USAGE);
 	/* too long */
 	static char lng[HTTP_URL_MAX + 10];
 	memcpy(lng, "http://h/", 9);
