@@ -128,7 +128,8 @@ struct pack_extract {
 	int failed;
 };
 
-/* dir must exist and be empty. lim NULL: the defaults. 0 or an error (nothing changed). */
+/* dir must exist and be empty. lim NULL: the defaults. 0 or an error (nothing changed).
+ * Call pack_extract_end afterwards in every case. */
 int pack_extract_begin(struct pack_extract *x, const char *dir, const struct pack_limits *lim,
                        struct err *e);
 /* Applies one uncompressed tar read from tar (read to its end; not closed). On error the

@@ -108,8 +108,10 @@ void tar_writer_init(struct tar_writer *w, struct io_out *out, int64_t mtime, st
 static int w_fail(struct tar_writer *w, const char *what, const char *name)
 {
 	char q[TAR_QUOTE_MAX];
-	if (!w->err)
+	if (!w->err && name[0])
 		w->err = err_set(w->e, ERR_FAIL, "tar: %s '%s'", what, tar_quote(name, q));
+	else if (!w->err)
+		w->err = err_set(w->e, ERR_FAIL, "tar: %s", what);
 	return w->err;
 }
 
@@ -593,7 +595,7 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent)
 		goto out;
 	r->remain = r->pad = 0;
 	for (;;) {
-		int eof = 0, slash = 0, type, gnu, posix;
+		int eof = 0, slash = 0, type, posix;
 		int64_t size, mode, mtime;
 		char *ext = NULL;
 
@@ -625,7 +627,6 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent)
 			goto out;
 		}
 		posix = !memcmp(h + H_MAGIC, "ustar\0", 6);
-		gnu = !memcmp(h + H_MAGIC, "ustar  \0", 8);
 		type = h[H_TYPE];
 		if (parse_num(h + H_SIZE, 12, &size) < 0 || size < 0 ||
 		    parse_num(h + H_MODE, 8, &mode) < 0 || parse_num(h + H_MTIME, 12, &mtime) < 0) {
@@ -705,7 +706,6 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent)
 			size = pd.size;
 		if (header_only(type))
 			size = 0;
-		(void)gnu;
 		r->ent.path = r->path;
 		r->ent.link = (type == TAR_SYMLINK || type == TAR_HARDLINK) ? r->link : "";
 		r->ent.type = type;
