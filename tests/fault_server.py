@@ -45,6 +45,7 @@ Behaviours (all paths under /_f/, parameters in the query):
                        &max=N: 413 for more than N bytes
   /_f/slow?delay=S     answers after S seconds
   /_f/garbage          answers bytes that are not HTTP
+  CONNECT host:port    a tunnel to 127.0.0.1:port whatever the host (for HTTPS_PROXY tests)
 """
 import hashlib
 import json
@@ -199,6 +200,13 @@ class Handler(socketserver.BaseRequestHandler):
                     order.append((k.strip(), v.strip()))
                 else:
                     raise Closed()
+                if method == "CONNECT":
+                    bump("requests")
+                    with lock:
+                        key = f"CONNECT {target}"
+                        stats["paths"][key] = stats["paths"].get(key, 0) + 1
+                    self.tunnel(target)
+                    break
                 u = urllib.parse.urlsplit(target)
                 path = u.path
                 q = dict(urllib.parse.parse_qsl(u.query))
@@ -224,6 +232,38 @@ class Handler(socketserver.BaseRequestHandler):
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def tunnel(self, target):
+        """CONNECT host:port: a tunnel to 127.0.0.1:port, whatever the host (never off the
+        machine), piped both ways until one side closes."""
+        port = int(target.rsplit(":", 1)[1])
+        up = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+        self.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        pending = self.buf
+        self.buf = b""
+
+        def pipe(src, dst, first=b""):
+            try:
+                if first:
+                    dst.sendall(first)
+                for _ in range(1 << 30):
+                    d = src.recv(PIECE)
+                    if not d:
+                        break
+                    dst.sendall(d)
+            except OSError:
+                pass
+            for sk in (src, dst):
+                try:
+                    sk.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pipe, args=(up, self.sock), daemon=True)
+        t.start()
+        pipe(self.sock, up, pending)
+        t.join(IO_TIMEOUT)
+        up.close()
 
     # Each behaviour returns True to keep the connection.
     def dispatch(self, method, path, q, hdrs, order, served):

@@ -486,6 +486,57 @@ static void test_request_bytes(void)
 	}
 }
 
+/* Level 3 traces both heads with every secret replaced. */
+static void test_trace_redacted(void)
+{
+	struct capture cap = {.answer = "HTTP/1.1 200 OK\r\nSet-Cookie: sess=cookie-secret\r\n"
+	                                "X-Auth-Token: hdr-secret\r\nContent-Length: 0\r\n\r\n"};
+	pthread_t th;
+	struct http_client *cl = http_client_new();
+	struct http_headers hs;
+	struct http_request rq = {.method = "GET"};
+	struct http_response rs;
+	struct err e;
+	char url[128], path[] = "/tmp/polycrate-trace-XXXXXX", log[8192];
+	int fd = mkstemp(path), saved = dup(2), old = log_level;
+	T_CHECK(fd >= 0);
+	T_CHECK(capture_start(&cap, &th) == 0);
+	http_headers_init(&hs);
+	http_headers_add(&hs, "Authorization", "Bearer auth-secret");
+	http_headers_add(&hs, "Cookie", "c=cookie2-secret");
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/v2/?scope=x&token=query-secret", cap.port);
+	rq.url = url;
+	rq.headers = &hs;
+	fflush(stderr);
+	dup2(fd, 2);
+	log_level = 3;
+	err_init(&e);
+	int rc = http_request(cl, &rq, &rs, &e);
+	http_response_free(&rs);
+	log_level = old;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	T_EQ_INT(rc, 0);
+	pthread_join(th, NULL);
+	close(cap.lfd);
+	ssize_t n = pread(fd, log, sizeof log - 1, 0);
+	log[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	T_CHECKF(strstr(log, "TRACE: > GET /v2/?scope=x&token=*** HTTP/1.1") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "TRACE: > Authorization: ***") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "TRACE: > Cookie: ***") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "TRACE: < HTTP/1.1 200 OK") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "TRACE: < Set-Cookie: ***") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "TRACE: < X-Auth-Token: ***") != NULL, "%s", log);
+	T_CHECKF(strstr(log, "secret") == NULL, "a secret leaked: %s", log);
+	/* the request itself carried them */
+	T_CHECK(strstr(cap.req, "Authorization: Bearer auth-secret\r\n") != NULL);
+	http_headers_free(&hs);
+	http_client_free(cl);
+}
+
 static void test_retry_after(void)
 {
 	/* Sun, 06 Nov 1994 08:49:37 GMT = 784111777 */
@@ -598,4 +649,5 @@ static void test_client_settings(void)
 }
 
 T_MAIN(test_url_parse, test_url_resolve, test_headers, test_response_parse, test_response_limits,
-       test_request_bytes, test_retry_after, test_no_proxy, test_client_settings)
+       test_request_bytes, test_trace_redacted, test_retry_after, test_no_proxy,
+       test_client_settings)

@@ -2,7 +2,10 @@
  * keep-alive, stale connections, resume, retries, redirects, limits, uploads, proxies */
 #include "t.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -550,6 +553,27 @@ static void test_proxy(void)
 	T_CHECKF(strncmp(buf_cstr(&b), "GET /_f/echo HTTP/1.1\r\n", 23) == 0, "echo: %s",
 	         buf_cstr(&b));
 	http_response_free(&rs);
+	/* https through HTTPS_PROXY: a CONNECT tunnel, then the TLS hook, then the request */
+	int calls = 0;
+	http_client_set_tls(cl, fake_tls, &calls);
+	err_init(&e);
+	T_EQ_INT(http_client_set_proxy(cl, NULL, px, NULL, &e), 0);
+	snprintf(url, sizeof url, "https://registry.invalid:%d/_f/echo", srv_port);
+	rq.url = url;
+	buf_reset(&b);
+	err_init(&e);
+	T_EQ_INT(http_request(cl, &rq, &rs, &e), 0);
+	T_EQ_INT(http_response_slurp(&rs, &b, 4096, &e), 0);
+	char want2[128];
+	snprintf(want2, sizeof want2, "GET /_f/echo HTTP/1.1\r\nHost: registry.invalid:%d\r\n",
+	         srv_port);
+	T_CHECKF(strncmp(buf_cstr(&b), want2, strlen(want2)) == 0, "echo: %s", buf_cstr(&b));
+	T_CHECKF(strstr(buf_cstr(&b), "Proxy-Authorization") == NULL, "echo: %s", buf_cstr(&b));
+	T_EQ_INT(calls, 1);
+	http_response_free(&rs);
+	char key[64];
+	snprintf(key, sizeof key, "CONNECT registry.invalid:%d", srv_port);
+	T_EQ_INT(stat_of(key), 1);
 	buf_free(&b);
 	http_client_free(cl);
 }
@@ -593,6 +617,110 @@ static void test_threads(void)
 	http_client_free(cl);
 }
 
+/* Python's http.server (HTTP/1.0, bodies until close) on addr; its PID, or -1. */
+static pid_t static_server(const char *addr, const char *dir, int *port)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl = sizeof ss;
+	int v6 = strchr(addr, ':') != NULL;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	char ps[16];
+	if (v6) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr);
+	} else {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr);
+	}
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss,
+	                   v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                 : ((struct sockaddr_in *)&ss)->sin_port);
+	close(fd);
+	snprintf(ps, sizeof ps, "%d", *port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execl("/usr/bin/python3", "python3", "-m", "http.server", ps, "--bind", addr,
+		      "--directory", dir, (char *)NULL);
+		_exit(127);
+	}
+	/* wait until it accepts (bounded) */
+	for (int i = 0; i < 200; i++) {
+		struct conn *c = NULL;
+		struct err e;
+		err_init(&e);
+		if (net_connect(addr, *port, 500, 500, &c, &e) == 0) {
+			conn_close(c);
+			return pid;
+		}
+		usleep(50000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static void test_static_server(void)
+{
+	static const char *const addrs[] = {"127.0.0.1", "::1"};
+	char dir[] = "/tmp/polycrate-static-XXXXXX", file[128];
+	struct buf src = {0};
+	T_CHECK(mkdtemp(dir) != NULL);
+	snprintf(file, sizeof file, "%s/blob", dir);
+	for (int i = 0; i < 300000; i++)
+		buf_putc(&src, (char)(i % 251));
+	FILE *f = fopen(file, "wb");
+	T_CHECK(f && fwrite(src.p, 1, src.len, f) == src.len);
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < 2; i++) {
+		int port;
+		pid_t pid = static_server(addrs[i], dir, &port);
+		if (pid < 0) {
+			t_skip(i ? "no IPv6 loopback for http.server"
+			         : "http.server did not start");
+			continue;
+		}
+		struct http_client *cl = client();
+		struct http_request rq = {.method = "GET"};
+		struct http_response rs;
+		struct buf b = {0};
+		struct err e;
+		char url[128];
+		snprintf(url, sizeof url, i ? "http://[%s]:%d/blob" : "http://%s:%d/blob", addrs[i],
+		         port);
+		rq.url = url;
+		err_init(&e);
+		T_CHECKF(http_request(cl, &rq, &rs, &e) == 0, "%s: %s", url, e.msg);
+		T_EQ_INT(rs.status, 200);
+		T_EQ_INT(rs.content_length, 300000);
+		T_EQ_INT(http_response_slurp(&rs, &b, 1 << 20, &e), 0);
+		T_CHECK(is_pattern(&b, 300000));
+		http_response_free(&rs);
+		snprintf(url, sizeof url, i ? "http://[%s]:%d/missing" : "http://%s:%d/missing",
+		         addrs[i], port);
+		err_init(&e);
+		T_EQ_INT(http_request(cl, &rq, &rs, &e), 0);
+		T_EQ_INT(rs.status, 404);
+		http_response_free(&rs);
+		buf_free(&b);
+		http_client_free(cl);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	unlink(file);
+	rmdir(dir);
+	buf_free(&src);
+}
+
 static void test_setup(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -607,4 +735,4 @@ static void test_teardown(void)
 
 T_MAIN(test_setup, test_keepalive, test_stale_connections, test_resume, test_retries,
        test_redirects, test_https_downgrade, test_hostile_heads, test_uploads, test_ipv6,
-       test_proxy, test_threads, test_teardown)
+       test_proxy, test_threads, test_static_server, test_teardown)
