@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,9 @@ struct ta_set {
 	size_t n, cap;
 };
 
+/* The process-wide anchors: loaded once under g_lock (http.c's clients may be shared by
+ * threads), then only read. */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_set g_trust;
 static int g_loaded;
 static char g_source[TLS_MAX_PATH + 32]; /* where the anchors came from, for hints */
@@ -150,6 +154,22 @@ out:
 	return rc;
 }
 
+static int ta_same(const br_x509_trust_anchor *a, const br_x509_trust_anchor *b)
+{
+	if (a->dn.len != b->dn.len || a->flags != b->flags ||
+	    a->pkey.key_type != b->pkey.key_type || memcmp(a->dn.data, b->dn.data, a->dn.len) != 0)
+		return 0;
+	if (a->pkey.key_type == BR_KEYTYPE_RSA)
+		return a->pkey.key.rsa.nlen == b->pkey.key.rsa.nlen &&
+		       a->pkey.key.rsa.elen == b->pkey.key.rsa.elen &&
+		       !memcmp(a->pkey.key.rsa.n, b->pkey.key.rsa.n, a->pkey.key.rsa.nlen) &&
+		       !memcmp(a->pkey.key.rsa.e, b->pkey.key.rsa.e, a->pkey.key.rsa.elen);
+	return a->pkey.key.ec.curve == b->pkey.key.ec.curve &&
+	       a->pkey.key.ec.qlen == b->pkey.key.ec.qlen &&
+	       !memcmp(a->pkey.key.ec.q, b->pkey.key.ec.q, a->pkey.key.ec.qlen);
+}
+
+/* Adds the certificate unless an equal anchor is there: 0 either way, or a BearSSL error. */
 static int ta_set_add(struct ta_set *s, const unsigned char *der, size_t len)
 {
 	br_x509_trust_anchor ta;
@@ -168,6 +188,13 @@ static int ta_set_add(struct ta_set *s, const unsigned char *der, size_t len)
 	rc = anchor_from_der(der, len, &ta);
 	if (rc)
 		return rc;
+	for (size_t i = 0; i < s->n; i++)
+		if (ta_same(&s->v[i], &ta)) {
+			/* SSL_CERT_DIR=/etc/ssl/certs holds each root twice: once in the bundle
+			 * and once as its own file. */
+			ta_free_one(&ta);
+			return 0;
+		}
 	s->v[s->n++] = ta;
 	return 0;
 }
@@ -514,14 +541,21 @@ out:
 
 int tls_trust_count(struct err *e)
 {
-	int rc = load_trust(e);
-	return rc < 0 ? rc : (int)g_trust.n;
+	int rc;
+	pthread_mutex_lock(&g_lock);
+	rc = load_trust(e);
+	if (rc == 0)
+		rc = (int)g_trust.n;
+	pthread_mutex_unlock(&g_lock);
+	return rc;
 }
 
 void tls_trust_reset(void)
 {
+	pthread_mutex_lock(&g_lock);
 	ta_set_free(&g_trust);
 	g_loaded = 0;
+	pthread_mutex_unlock(&g_lock);
 }
 
 /* ---- a small DER walker for the end-entity certificate ---- */
@@ -1141,7 +1175,7 @@ static const struct {
 
 const char *tls_strerror(int br_err)
 {
-	static char other[64]; /* only for codes outside every table */
+	static _Thread_local char other[64]; /* only for alerts and unknown codes */
 	int alert = -1;
 	const char *dir = "";
 
@@ -1746,9 +1780,6 @@ int tls_connect(struct conn *raw, const char *host, const struct tls_opts *opts,
 	else
 		snprintf(t->certs_name, sizeof t->certs_name, "%s:%d", t->host, port);
 
-	rc = load_trust(e);
-	if (rc < 0)
-		goto out;
 	if (!opts->no_certs_d) {
 		rc = certs_d_load(t, port, e);
 		if (rc < 0)
@@ -1757,20 +1788,28 @@ int tls_connect(struct conn *raw, const char *host, const struct tls_opts *opts,
 	if (opts->ca_file) {
 		rc = load_pem_file(&t->local, opts->ca_file, e);
 		if (rc < 0) {
-			e->code = ERR_NET;
+			rc = as_net(e);
 			goto out;
 		}
 	}
-	t->nanchors = g_trust.n + t->local.n;
-	t->anchors = calloc(t->nanchors ? t->nanchors : 1, sizeof *t->anchors);
-	if (!t->anchors) {
-		rc = err_set(e, ERR_NET, "out of memory");
-		goto out;
+	/* The shared anchors are copied by value: their DN and key bytes stay where they
+	 * are until tls_trust_reset, which callers do not run while connections are open. */
+	pthread_mutex_lock(&g_lock);
+	rc = load_trust(e);
+	if (rc == 0) {
+		t->nanchors = g_trust.n + t->local.n;
+		t->anchors = calloc(t->nanchors ? t->nanchors : 1, sizeof *t->anchors);
+		if (!t->anchors)
+			rc = err_set(e, ERR_NET, "out of memory");
+		else if (g_trust.n)
+			memcpy(t->anchors, g_trust.v, g_trust.n * sizeof *t->anchors);
 	}
-	if (g_trust.n)
-		memcpy(t->anchors, g_trust.v, g_trust.n * sizeof *t->anchors);
+	pthread_mutex_unlock(&g_lock);
+	if (rc < 0)
+		goto out;
 	if (t->local.n)
-		memcpy(t->anchors + g_trust.n, t->local.v, t->local.n * sizeof *t->anchors);
+		memcpy(t->anchors + (t->nanchors - t->local.n), t->local.v,
+		       t->local.n * sizeof *t->anchors);
 
 	br_ssl_client_init_full(&t->cc, &t->xc, t->anchors, t->nanchors);
 	t->xw.vtable = &xw_vtable;

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # tests/tls_proxy.py PORT [USER:PASS] - a CONNECT-only proxy on 127.0.0.1 for the TLS tests:
-# tunnels to loopback targets only, optionally demands Proxy-Authorization Basic, and logs
-# one line per CONNECT ("CONNECT host:port auth=ok|none|bad") to stdout.
+# tunnels only to names that resolve to loopback, optionally demands Proxy-Authorization
+# Basic, and logs one line per CONNECT ("CONNECT host:port auth=ok|none|bad") to stdout.
 import base64
+import ipaddress
 import select
 import socket
 import socketserver
@@ -10,7 +11,14 @@ import sys
 
 PORT = int(sys.argv[1])
 CRED = sys.argv[2] if len(sys.argv) > 2 else None
-LOOPBACK = ("127.0.0.1", "::1", "localhost", "[::1]")
+
+
+def loopback_only(host):
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
 def log(line):
@@ -47,11 +55,12 @@ class Handler(socketserver.BaseRequestHandler):
                       b"Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n")
             return
         host, _, port = parts[1].rpartition(":")
-        if host not in LOOPBACK:
+        host = host.strip("[]")
+        if not loopback_only(host):
             c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return
         try:
-            u = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+            u = socket.create_connection((host, int(port)), timeout=10)
         except OSError:
             c.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             return
