@@ -65,12 +65,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"blocks push", "push", NULL, "REF", "package a block and push it to a registry",
+	{"blocks push", "push", cmd_push, "REF", "package a block and push it to a registry",
 	 "The block is the one whose block.poly name matches REF's path (or its longest\n"
 	 "trailing run of components). The tag is the block's version; latest moves to it\n"
 	 "unless a higher version exists.",
 	 FL(F_DRY_RUN, F_NO_LATEST, F_GZIP_LEVEL)},
-	{"blocks pull", "pull", NULL, "REF", "pull a block into the workspace",
+	{"blocks pull", "pull", cmd_pull, "REF", "pull a block into the workspace",
 	 "REF is [registry/]path[:tag][@digest]; the tag defaults to latest. The block is\n"
 	 "installed into <workspace>/blocks/<path>/.",
 	 FL(F_MAX_ENTRIES, F_MAX_BYTES, F_LOCKED)},

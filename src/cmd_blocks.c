@@ -1,0 +1,414 @@
+/* cmd_blocks.c - polycrate blocks push, pull, uninstall, inspect, list, tags */
+#include "cli.h"
+#include "cmd_util.h"
+
+#include "blocks.h"
+#include "buf.h"
+#include "digest.h"
+#include "fs.h"
+#include "gz.h"
+#include "lock.h"
+#include "log.h"
+#include "oci.h"
+#include "pack.h"
+#include "registry.h"
+#include "semver.h"
+#include "tar.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- shared ---- */
+
+/* Adds the "what to do" line for the usual registry failures (seed, Troubleshooting). */
+static void registry_hint(struct err *e, const char *host)
+{
+	switch (e->code) {
+	case ERR_AUTH:
+		err_hint(e, "Log in with: polycrate login %s", host);
+		break;
+	case ERR_NET:
+		err_hint(e,
+			 "Check the network and the registry URL (curl https://%s/v2/), and the proxy "
+			 "settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).",
+			 host);
+		break;
+	default:
+		break;
+	}
+}
+
+static int lock_path(const struct ctx *c, char *out, size_t n)
+{
+	return fs_join(out, n, c->root, LOCK_FILE);
+}
+
+/* ---- push ---- */
+
+struct dry {
+	int json;
+	unsigned long files;
+};
+
+static int dry_list(void *arg, const struct tar_entry *ent)
+{
+	struct dry *d = arg;
+	d->files++;
+	if (!d->json)
+		printf("  %s%s\n", ent->path, ent->type == TAR_DIR ? "" : "");
+	return 0;
+}
+
+/* The block REF's path names: its name, else the longest trailing run of components. */
+static int pick_block(struct ctx *c, const char *path, const struct workspace_block **out)
+{
+	const char *p = path;
+	int rc;
+	rc = workspace_scan_blocks(&c->ws, &c->e);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		struct err fe;
+		err_init(&fe);
+		rc = workspace_find_block(&c->ws, p, out, &fe);
+		if (rc == 0)
+			return 0;
+		if (rc != ERR_NOTFOUND) {
+			c->e = fe;
+			return rc;
+		}
+		p = strchr(p, '/');
+		if (!p)
+			break;
+		p++;
+	}
+	err_set(&c->e, ERR_NOTFOUND, "no block in %s matches '%s'", c->blocks, path);
+	err_hint(&c->e, "The block to push is the one whose block.poly name is the reference's "
+			"path or its last components (see: polycrate blocks list).");
+	return ERR_NOTFOUND;
+}
+
+int cmd_push(struct cli *cl)
+{
+	struct ctx c;
+	struct ref r;
+	struct ctx_target t = {0};
+	const struct workspace_block *b;
+	char text[REF_STR_MAX], tag[BLOCKS_TAG_MAX];
+	int rc, bad = 0, status;
+	int level = (int)cli_long(cl, F_GZIP_LEVEL, GZ_DEFAULT_LEVEL, 0, 9, &bad);
+	int64_t mtime = 0;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	if (bad)
+		return 2;
+	if (cl->argc != 1)
+		return cli_failf(2, "blocks push takes one reference (see polycrate blocks push --help)");
+	if (sde && *sde) {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+		if (*end || v < 0)
+			return cli_failf(2, "SOURCE_DATE_EPOCH '%s' is no whole number of seconds", sde);
+		mtime = v;
+	}
+	rc = ctx_open(&c, cl);
+	if (rc < 0)
+		goto fail;
+	if (ref_parse(cl->argv[0], &r, &c.e) < 0)
+		goto fail;
+	if (r.digest[0]) {
+		err_set(&c.e, ERR_USAGE, "'%s': push takes no digest", cl->argv[0]);
+		goto fail;
+	}
+	rc = pick_block(&c, r.path, &b);
+	if (rc < 0)
+		goto fail;
+	if (b->version && semver_tag(b->version, tag, sizeof tag, NULL) == 0 && r.tag[0] &&
+	    strcmp(r.tag, tag)) {
+		err_set(&c.e, ERR_USAGE, "'%s': the tag %s differs from the block's version %s",
+			cl->argv[0], r.tag, b->version);
+		err_hint(&c.e, "Leave the tag out: polycrate adds the version from block.poly.");
+		goto fail;
+	}
+	r.tag[0] = 0;
+	ref_format(&r, text, sizeof text);
+
+	if (cl->set[F_DRY_RUN]) {
+		struct pack_opts po = {.level = level, .mtime = mtime};
+		struct pack_result pr;
+		struct dry d = {.json = cl->json};
+		if (!cl->json)
+			printf("Would push block '%s' %s from %s:\n", b->name,
+			       b->version ? b->version : "(no version)", b->dir);
+		po.list = dry_list;
+		po.arg = &d;
+		rc = pack_block(b->dir, NULL, &po, &pr, &c.e);
+		if (rc < 0)
+			goto fail;
+		if (cl->json) {
+			printf("{\"block\":");
+			print_json_str(b->name);
+			printf(",\"version\":");
+			print_json_str(b->version);
+			printf(",\"entries\":%lu,\"diff_id\":\"%s\",\"layer_digest\":\"%s\","
+			       "\"layer_size\":%llu}\n",
+			       d.files, pr.diff_id, pr.digest, (unsigned long long)pr.size);
+		} else {
+			printf("%lu entries, layer %s (%llu bytes), diff_id %s\n", d.files, pr.digest,
+			       (unsigned long long)pr.size, pr.diff_id);
+		}
+		ctx_close(&c);
+		return 0;
+	}
+
+	rc = ctx_lock(&c);
+	if (rc < 0)
+		goto fail;
+	rc = ctx_target(&c, text, &t);
+	if (rc < 0)
+		goto fail;
+	struct blocks_push_opts po = {
+		.level = level, .mtime = mtime, .no_latest = cl->set[F_NO_LATEST] > 0,
+		.tmpdir = c.tmpdir};
+	struct blocks_push_result res;
+	rc = blocks_push(t.reg, t.repo, b, &po, &res, &c.e);
+	if (rc < 0) {
+		registry_hint(&c.e, t.api_host);
+		goto fail;
+	}
+	if (cl->json) {
+		printf("{\"reference\":\"%s:%s\",\"digest\":\"%s\",\"up_to_date\":%s,"
+		       "\"layer_digest\":\"%s\",\"diff_id\":\"%s\",\"latest\":%s}\n",
+		       t.display, res.tag, res.manifest_digest, res.up_to_date ? "true" : "false",
+		       res.layer.digest, res.layer.diff_id, res.latest == 1 ? "true" : "false");
+	} else {
+		if (res.up_to_date)
+			printf("%s:%s is already up to date (%s)\n", t.display, res.tag,
+			       res.manifest_digest);
+		else
+			printf("Pushed %s:%s (%s)\n", t.display, res.tag, res.manifest_digest);
+		if (res.latest == 0)
+			log_note("latest stays at %s, a higher version", res.latest_kept_by);
+	}
+	ctx_target_close(&t);
+	ctx_close(&c);
+	return 0;
+fail:
+	status = ctx_fail(&c);
+	ctx_target_close(&t);
+	ctx_close(&c);
+	return status;
+}
+
+/* ---- pull ---- */
+
+struct pull_progress {
+	struct log_progress p;
+	const char *what;
+};
+
+static void pull_progress(void *arg, const char *what, uint64_t done, uint64_t total)
+{
+	struct pull_progress *pp = arg;
+	if (pp->what != what) {
+		if (pp->what)
+			log_progress_end(&pp->p);
+		pp->what = what;
+		log_progress_begin(&pp->p, what + (strncmp(what, "sha256:", 7) ? 0 : 7), total);
+	}
+	log_progress_update(&pp->p, done);
+	if (total && done >= total)
+		log_progress_end(&pp->p);
+}
+
+/* 1 when a is b or a folder above it, on component boundaries. */
+static int path_within(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return !strncmp(a, b, n) && (b[n] == 0 || b[n] == '/');
+}
+
+static int check_install(struct ctx *c, const struct lock_file *lf, const char *path,
+			 const char *dest)
+{
+	for (size_t i = 0; i < lf->n; i++) {
+		const char *o = lf->entries[i].install_path;
+		if (!strcmp(o, path))
+			continue;
+		if (path_within(o, path) || path_within(path, o)) {
+			err_set(&c->e, ERR_CONFLICT,
+				"cannot install into %s/%s: the installed block %s/%s would %s it",
+				c->ws.blocksroot, path, c->ws.blocksroot, o,
+				path_within(o, path) ? "contain" : "be inside");
+			err_hint(&c->e, "A block folder cannot hold another block: uninstall one of "
+					"them first.");
+			return ERR_CONFLICT;
+		}
+	}
+	if (!lock_find(lf, path) && fs_exists(dest) && !c->cli->set[F_FORCE]) {
+		err_set(&c->e, ERR_CONFLICT, "%s/%s exists and was not installed by polycrate",
+			c->ws.blocksroot, path);
+		err_hint(&c->e, "Move it away, or pass --force to replace it.");
+		return ERR_CONFLICT;
+	}
+	return 0;
+}
+
+static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
+{
+	struct ctx_target t = {0};
+	struct blocks_pull_result res;
+	struct blocks_pull_opts po = {0};
+	struct pull_progress pp = {0};
+	char dest[8192], lpath[4200], resolved[REF_STR_MAX];
+	const struct lock_entry *cur;
+	const char *reference, *path;
+	int bad = 0, rc;
+
+	rc = ctx_target(c, text, &t);
+	if (rc < 0)
+		goto out;
+	path = ref_install_path(&t.written);
+	if (snprintf(dest, sizeof dest, "%s/%s", c->blocks, path) >= (int)sizeof dest) {
+		rc = err_set(&c->e, ERR_USAGE, "install path too long: %s", path);
+		goto out;
+	}
+	rc = check_install(c, lf, path, dest);
+	if (rc < 0)
+		goto out;
+	cur = lock_find(lf, path);
+	reference = t.use.digest[0] ? t.use.digest : t.use.tag[0] ? t.use.tag : "latest";
+	pack_limits_default(&po.limits);
+	po.limits.max_entries =
+		(uint64_t)cli_long(c->cli, F_MAX_ENTRIES, (long)po.limits.max_entries, 1, 100000000, &bad);
+	po.limits.max_bytes = (uint64_t)cli_long(c->cli, F_MAX_BYTES, (long)po.limits.max_bytes, 1,
+						 (long)((1ULL << 62) - 1), &bad);
+	if (bad) {
+		rc = err_set(&c->e, ERR_USAGE, "bad limit");
+		goto out;
+	}
+	po.tmpdir = c->tmpdir;
+	po.current = cur && fs_is_dir(dest) ? cur->manifest_digest : NULL;
+	po.progress = pull_progress;
+	po.arg = &pp;
+	rc = blocks_pull(t.reg, t.repo, reference, dest, &po, &res, &c->e);
+	if (pp.what)
+		log_progress_end(&pp.p);
+	if (rc == ERR_NOTFOUND) {
+		char said[ERR_MSG_MAX];
+		snprintf(said, sizeof said, "%s", c->e.msg);
+		c->e.code = 0;
+		err_set(&c->e, ERR_NOTFOUND, "block '%s' not found in registry", t.display);
+		char name[REF_STR_MAX];
+		ref_name(&t.written, name, sizeof name);
+		err_hint(&c->e, "The registry said: %s. See the tags with: polycrate blocks tags %s",
+			 said, name);
+		goto out;
+	}
+	if (rc < 0) {
+		registry_hint(&c->e, t.api_host);
+		goto out;
+	}
+	ref_format(&t.use, resolved, sizeof resolved);
+	if (rc == 1) {
+		if (c->cli->json)
+			printf("{\"reference\":\"%s\",\"path\":\"%s/%s\",\"digest\":\"%s\","
+			       "\"up_to_date\":true}\n",
+			       t.display, c->ws.blocksroot, path, res.manifest_digest);
+		else
+			printf("%s is up to date in %s/%s (%s)\n", t.display, c->ws.blocksroot, path,
+			       res.manifest_digest);
+		rc = 0;
+		goto out;
+	}
+
+	/* what is installed now: the block.poly in it says name and version */
+	struct workspace_block nb = {0};
+	struct err be;
+	err_init(&be);
+	if (workspace_block_load(dest, path, &nb, &be) == 0) {
+		char vtag[BLOCKS_TAG_MAX];
+		const char *tg = t.written.tag;
+		if (tg[0] && strcmp(tg, "latest") && nb.version &&
+		    semver_tag(nb.version, vtag, sizeof vtag, NULL) == 0 && strcmp(vtag, tg))
+			log_warn("%s: block.poly says version %s, the tag is %s", t.display,
+				 nb.version, tg);
+		if (nb.name)
+			snprintf(res.name, sizeof res.name, "%s", nb.name);
+		if (nb.version)
+			snprintf(res.version, sizeof res.version, "%s", nb.version);
+	} else {
+		log_warn("%s: the pulled block has no readable block.poly: %s", t.display, be.msg);
+	}
+	workspace_block_free(&nb);
+
+	char *layers[BLOCKS_LAYERS_MAX];
+	char when[LOCK_TIME_MAX];
+	for (size_t i = 0; i < res.nlayers; i++)
+		layers[i] = res.layers[i];
+	lock_time_now(when);
+	struct lock_entry en = {
+		.install_path = (char *)path,
+		.name = res.name[0] ? res.name : NULL,
+		.version = res.version[0] ? res.version : NULL,
+		.ref = (char *)text,
+		.resolved = resolved,
+		.registry = t.api_host,
+		.manifest_digest = res.manifest_digest,
+		.config_digest = res.config_digest,
+		.layers = layers,
+		.nlayers = res.nlayers,
+		.pulled_at = when,
+	};
+	rc = lock_put(lf, &en, &c->e);
+	if (rc == 0 && lock_path(c, lpath, sizeof lpath) == 0)
+		rc = lock_write(lpath, lf, &c->e);
+	if (rc < 0) {
+		err_prefix(&c->e, "%s was installed, but blocks.lock could not be updated",
+			   t.display);
+		goto out;
+	}
+	if (c->cli->json) {
+		printf("{\"reference\":\"%s\",\"resolved\":\"%s\",\"path\":\"%s/%s\","
+		       "\"digest\":\"%s\",\"name\":",
+		       t.display, resolved, c->ws.blocksroot, path, res.manifest_digest);
+		print_json_str(res.name);
+		printf(",\"version\":");
+		print_json_str(res.version);
+		printf(",\"bytes\":%llu}\n", (unsigned long long)res.bytes);
+	} else {
+		printf("Pulled %s into %s/%s (%s)\n", t.display, c->ws.blocksroot, path,
+		       res.manifest_digest);
+	}
+out:
+	ctx_target_close(&t);
+	return rc;
+}
+
+int cmd_pull(struct cli *cl)
+{
+	struct ctx c;
+	struct lock_file lf = {0};
+	char lpath[4200];
+	int rc, status = 0;
+	if (cl->argc < 1)
+		return cli_failf(2, "blocks pull needs a reference (see polycrate blocks pull --help)");
+	rc = ctx_open(&c, cl);
+	if (rc == 0)
+		rc = ctx_lock(&c);
+	if (rc == 0)
+		rc = lock_path(&c, lpath, sizeof lpath);
+	if (rc == 0)
+		rc = lock_read(lpath, &lf, &c.e);
+	for (int i = 0; rc == 0 && i < cl->argc; i++)
+		rc = pull_one(&c, cl->argv[i], &lf);
+	if (rc < 0)
+		status = ctx_fail(&c);
+	lock_free(&lf);
+	ctx_close(&c);
+	return status;
+}

@@ -1,0 +1,163 @@
+/* cmd_util.c - workspace, HTTP client, authentication and registries for the commands */
+#include "cmd_util.h"
+
+#include "auth.h"
+#include "blocks.h"
+#include "fs.h"
+#include "http.h"
+#include "lock.h"
+#include "log.h"
+#include "registry.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ctx_open(struct ctx *c, struct cli *cli)
+{
+	const char *w = cli->val[F_WORKSPACE];
+	char cwd[4096];
+	int rc;
+	memset(c, 0, sizeof *c);
+	c->cli = cli;
+	c->lockfd = -1;
+	err_init(&c->e);
+	if (!w) {
+		if (!getcwd(cwd, sizeof cwd))
+			return err_sys(&c->e, ERR_FAIL, errno, "reading the current folder");
+		w = cwd;
+	} else if (!fs_is_dir(w)) {
+		err_set(&c->e, ERR_USAGE, "workspace folder '%s' does not exist", w);
+		return ERR_USAGE;
+	}
+	if (!realpath(w, c->root))
+		return err_sys(&c->e, ERR_FAIL, errno, "workspace folder '%s'", w);
+	rc = workspace_load(c->root, &c->ws, &c->e);
+	if (rc < 0)
+		return rc;
+	c->ws_loaded = 1;
+	snprintf(c->blocks, sizeof c->blocks, "%s/%s", c->root, c->ws.blocksroot);
+	snprintf(c->tmpdir, sizeof c->tmpdir, "%s/.polycrate/tmp", c->root);
+	return 0;
+}
+
+int ctx_lock(struct ctx *c)
+{
+	int rc;
+	if (c->lockfd >= 0)
+		return 0;
+	rc = lock_workspace(c->root, 5000, &c->e);
+	if (rc < 0)
+		return rc;
+	c->lockfd = rc;
+	rc = fs_mkdirs(c->tmpdir, 0755, &c->e);
+	if (rc < 0)
+		return rc;
+	rc = blocks_clean_tmp(c->tmpdir, &c->e);
+	if (rc > 0)
+		log_info("removed %d temp folder%s of interrupted runs", rc, rc == 1 ? "" : "s");
+	return rc < 0 ? rc : 0;
+}
+
+void ctx_close(struct ctx *c)
+{
+	auth_free(c->auth);
+	http_client_free(c->http);
+	if (c->ws_loaded)
+		workspace_free(&c->ws);
+	lock_workspace_release(c->lockfd);
+	c->auth = NULL;
+	c->http = NULL;
+	c->ws_loaded = 0;
+	c->lockfd = -1;
+}
+
+static int ctx_net(struct ctx *c)
+{
+	int bad = 0;
+	long cms, ims;
+	if (c->http)
+		return 0;
+	net_init();
+	c->http = http_client_new();
+	if (!c->http)
+		return err_set(&c->e, ERR_FAIL, "out of memory");
+	http_client_set_tls(c->http, tls_hook, NULL);
+	cms = cli_long(c->cli, F_CONNECT_TIMEOUT, NET_CONNECT_TIMEOUT_MS / 1000, 1, 3600, &bad);
+	ims = cli_long(c->cli, F_TIMEOUT, NET_IO_TIMEOUT_MS / 1000, 1, 86400, &bad);
+	if (bad)
+		return err_set(&c->e, ERR_USAGE, "bad timeout");
+	http_client_set_timeouts(c->http, (int)cms * 1000, (int)ims * 1000);
+	c->auth = auth_new(c->http);
+	if (!c->auth)
+		return err_set(&c->e, ERR_FAIL, "out of memory");
+	return 0;
+}
+
+int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
+{
+	struct ref_creds cr = {0};
+	struct registry_opts ro = {0};
+	int insecure = 0, rc;
+	memset(t, 0, sizeof *t);
+	rc = workspace_resolve_ref(&c->ws, text, c->cli->val[F_REGISTRY_URL],
+				   getenv("POLYCRATE_REGISTRY_URL"), getenv("HOME"), &t->written,
+				   &t->use, &cr, &insecure, &c->e);
+	if (rc < 0)
+		return rc;
+	ref_format(&t->written, t->display, sizeof t->display);
+	snprintf(t->api_host, sizeof t->api_host, "%s", ref_api_host(&t->use));
+	ref_api_path(&t->use, t->repo, sizeof t->repo);
+	rc = ctx_net(c);
+	if (rc < 0)
+		return rc;
+	if (cr.username && cr.password) {
+		struct auth_creds ac;
+		memset(&ac, 0, sizeof ac);
+		snprintf(ac.username, sizeof ac.username, "%s", cr.username);
+		snprintf(ac.password, sizeof ac.password, "%s", cr.password);
+		log_debug("Using proxy credentials for registry: %s", cr.scope);
+		rc = auth_set_creds(c->auth, t->api_host, &ac, &c->e);
+		memset(&ac, 0, sizeof ac);
+		if (rc < 0)
+			return rc;
+	}
+	ro.insecure = insecure;
+	ro.insecure_hosts = c->cli->multi;
+	ro.n_insecure_hosts = (size_t)c->cli->nmulti;
+	ro.http = c->http;
+	ro.auth = c->auth;
+	t->reg = registry_open(t->api_host, &ro, &c->e);
+	if (!t->reg)
+		return c->e.code ? c->e.code : ERR_FAIL;
+	log_info("Resolved %s to %s/%s", t->display, t->api_host, t->repo);
+	return 0;
+}
+
+void ctx_target_close(struct ctx_target *t)
+{
+	registry_close(t->reg);
+	t->reg = NULL;
+}
+
+int ctx_fail(struct ctx *c)
+{
+	return cli_fail(&c->e);
+}
+
+void print_json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}

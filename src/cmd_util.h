@@ -1,0 +1,56 @@
+/* cmd_util.h - what the commands share: the workspace, the HTTP client, authentication,
+ * opening the registry a reference resolves to, and printing */
+#ifndef POLYCRATE_CMD_UTIL_H
+#define POLYCRATE_CMD_UTIL_H
+
+#include "cli.h"
+#include "err.h"
+#include "ref.h"
+#include "workspace.h"
+
+struct http_client;
+struct auth_ctx;
+struct registry;
+
+struct ctx {
+	struct cli *cli;
+	char root[4096];     /* the workspace folder (absolute) */
+	char blocks[4200];   /* <root>/<blocksroot> */
+	char tmpdir[4200];   /* <root>/.polycrate/tmp */
+	struct workspace ws; /* loaded by ctx_open */
+	int ws_loaded;
+	int lockfd;          /* the workspace lock, when taken */
+	struct http_client *http;
+	struct auth_ctx *auth;
+	struct err e;
+};
+
+/* Loads the workspace (-w or the current folder; a missing workspace.poly gives the
+ * defaults) and sets up nothing else yet. Returns 0 or an ERR_ code in c->e. */
+int ctx_open(struct ctx *c, struct cli *cli);
+/* Takes the workspace lock and removes stale temp folders of interrupted runs. */
+int ctx_lock(struct ctx *c);
+void ctx_close(struct ctx *c);
+
+/* A resolved reference and the registry to talk to for it. */
+struct ctx_target {
+	struct ref written; /* as written, its registry filled in: install path = written.path */
+	struct ref use;     /* after proxy rewrites: what is fetched */
+	char api_host[REF_NAME_MAX + 1];
+	char repo[REF_NAME_MAX + 1];
+	char display[REF_STR_MAX]; /* written, formatted */
+	struct registry *reg;
+};
+
+/* Resolves text (DESIGN.md §1.2–1.4: default registry, proxy rewrite, credentials) and
+ * opens the registry. 0 or an ERR_ code in c->e. ctx_target_close frees. */
+int ctx_target(struct ctx *c, const char *text, struct ctx_target *t);
+void ctx_target_close(struct ctx_target *t);
+
+/* Prints c->e as the error and returns the exit status. */
+int ctx_fail(struct ctx *c);
+
+/* JSON string escaping for -o json output on stdout. */
+void print_json_str(const char *s);
+
+#endif
