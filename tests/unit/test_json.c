@@ -258,6 +258,70 @@ static void test_token_limit(void)
 	free(s);
 }
 
+/* Big hostile shapes end in a clear error (or a value), quickly and without recursion. */
+static void test_hostile_sizes(void)
+{
+	size_t n = 1 << 20;
+	char *s = malloc(n + 2);
+	struct json_doc d;
+	struct err e;
+	uint64_t u;
+	/* a million open brackets: stops at the depth limit */
+	memset(s, '[', n);
+	err_init(&e);
+	T_EQ_INT(json_parse(&d, s, n, &e), ERR_FAIL);
+	T_EQ_STR(e.msg, "invalid JSON at byte 64: nested deeper than 64");
+	json_free(&d);
+	/* a million-digit number is valid JSON, but no integer */
+	memset(s, '7', n);
+	err_init(&e);
+	T_EQ_INT(json_parse(&d, s, n, &e), 0);
+	T_EQ_INT(json_uint64(&d, 0, &u, &e), ERR_FAIL);
+	T_EQ_STR(e.msg, "integer at byte 0 out of range");
+	json_free(&d);
+	/* a megabyte string of every escape, then unterminated */
+	s[0] = '"';
+	for (size_t i = 1; i + 1 < n; i += 2)
+		memcpy(s + i, "\\\\", 2);
+	s[n - 1] = '"';
+	err_init(&e);
+	T_EQ_INT(json_parse(&d, s, n, &e), 0);
+	char *dup = json_strdup(&d, 0, &e);
+	T_CHECK(dup && strlen(dup) == (n - 2) / 2 && dup[0] == '\\');
+	free(dup);
+	json_free(&d);
+	err_init(&e);
+	T_EQ_INT(json_parse(&d, s, n - 1, &e), ERR_FAIL);
+	T_EQ_STR(e.msg, "invalid JSON at byte 0: unterminated string");
+	json_free(&d);
+	free(s);
+}
+
+/* Every control character is escaped by the writer and read back unchanged. */
+static void test_control_chars(void)
+{
+	char in[33], out[40];
+	struct buf b;
+	struct json_writer w;
+	struct json_doc d;
+	struct err e;
+	for (int i = 0; i < 32; i++)
+		in[i] = (char)(i + 1 == 32 ? 0x7f : i + 1);
+	in[32] = 0;
+	buf_init(&b, 0);
+	err_init(&e);
+	json_w_init(&w, &b, &e);
+	json_w_str(&w, in);
+	T_EQ_INT(json_w_finish(&w), 0);
+	for (size_t i = 0; i < b.len; i++)
+		T_CHECKF((unsigned char)b.p[i] >= 0x20, "raw control byte at %zu", i);
+	T_EQ_INT(json_parse(&d, b.p, b.len, &e), 0);
+	T_EQ_INT(json_str(&d, 0, out, sizeof out, &e), 32);
+	T_EQ_STR(out, in);
+	json_free(&d);
+	buf_free(&b);
+}
+
 /* A large object with many distinct keys (sorted duplicate check), then one duplicate. */
 static void test_many_keys(void)
 {
@@ -713,5 +777,6 @@ static void test_utf8_check(void)
 }
 
 T_MAIN(test_valid_table, test_invalid_table, test_error_messages, test_depth_and_limits,
-       test_token_limit, test_many_keys, test_lookup_and_iterate, test_strings, test_integers,
-       test_writer, test_writer_errors, test_round_trip, test_utf8_check)
+       test_hostile_sizes, test_control_chars, test_token_limit, test_many_keys,
+       test_lookup_and_iterate, test_strings, test_integers, test_writer, test_writer_errors,
+       test_round_trip, test_utf8_check)
