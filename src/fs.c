@@ -156,11 +156,11 @@ int fs_read_file(const char *path, struct buf *b, size_t max, struct err *e)
 		goto out;
 	}
 	for (;;) {
-		size_t want = IO_BUFSZ;
+		size_t want = IO_BUFSZ, room = max - (b->len - start);
 		ssize_t r;
 		/* One byte past max tells "exactly max" from "more". */
-		if (b->len - start + want > max + 1)
-			want = max + 1 - (b->len - start);
+		if (want > room)
+			want = room + 1; /* room < want, so this cannot wrap */
 		r = io_read(in, chunk, want);
 		if (r < 0) {
 			rc = (int)r;
@@ -168,7 +168,7 @@ int fs_read_file(const char *path, struct buf *b, size_t max, struct err *e)
 		}
 		if (r == 0)
 			break;
-		if (b->len - start + (size_t)r > max) {
+		if ((size_t)r > room) {
 			rc = err_set(e, ERR_FAIL, "%s is larger than the limit of %zu bytes", path,
 			             max);
 			goto out;

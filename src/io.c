@@ -276,8 +276,8 @@ static ssize_t in_limit_read(struct io_in *in, void *p, size_t n)
 	uint64_t room = s->max - s->got;
 	ssize_t r;
 	/* Ask for one byte past the limit so that "exactly max" and "more" differ. */
-	if (n > room + 1)
-		n = (size_t)(room + 1);
+	if ((uint64_t)n > room)
+		n = (size_t)room + 1; /* room < n, so this cannot wrap */
 	r = io_read(s->src, p, n);
 	if (r < 0)
 		return r; /* io_read makes it sticky here; the message is src's */

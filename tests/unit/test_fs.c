@@ -236,6 +236,8 @@ static void test_read_file(void)
 	    {"big", 65536, ERR_FAIL, 0},
 	    {"missing", 10, ERR_NOTFOUND, 0},
 	    {"", 10, ERR_FAIL, 0}, /* the folder itself */
+	    {"big", (size_t)-1, 0, sizeof big},
+	    {"big", (size_t)-1 - 1, 0, sizeof big},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		err_init(&e);
