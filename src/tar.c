@@ -90,8 +90,7 @@ void tar_raw_header(uint8_t h[TAR_BLOCK], const char *prefix, const char *name, 
 	put_str(h + H_LINK, TAR_NAME_LEN, link);
 	memcpy(h + H_MAGIC, "ustar", 6);
 	memcpy(h + H_VERSION, "00", 2);
-	put_octal(h + H_DEVMAJOR, 8, 0);
-	put_octal(h + H_DEVMINOR, 8, 0);
+	/* device numbers stay empty (NUL), as Python's tarfile writes them for non-devices */
 	put_str(h + H_PREFIX, TAR_PREFIX_LEN, prefix);
 	set_checksum(h);
 }
