@@ -412,3 +412,419 @@ int cmd_pull(struct cli *cl)
 	ctx_close(&c);
 	return status;
 }
+
+/* ---- uninstall ---- */
+
+int cmd_uninstall(struct cli *cl)
+{
+	struct ctx c;
+	struct lock_file lf = {0};
+	char lpath[4200], dir[8400];
+	int rc, status = 0, changed = 0;
+	if (cl->argc < 1)
+		return cli_failf(2, "blocks uninstall needs a block name (see polycrate blocks uninstall --help)");
+	rc = ctx_open(&c, cl);
+	if (rc == 0)
+		rc = ctx_lock(&c);
+	if (rc == 0)
+		rc = workspace_scan_blocks(&c.ws, &c.e);
+	if (rc == 0)
+		rc = lock_path(&c, lpath, sizeof lpath);
+	if (rc == 0)
+		rc = lock_read(lpath, &lf, &c.e);
+	for (int i = 0; rc == 0 && i < cl->argc; i++) {
+		const struct workspace_block *b = NULL;
+		const char *what = cl->argv[i];
+		rc = workspace_find_block(&c.ws, what, &b, &c.e);
+		if (rc == ERR_NOTFOUND) {
+			/* a block of workspace.poly (from: ...) has no folder of its own */
+			for (size_t j = 0; j < c.ws.nws_blocks; j++)
+				if (c.ws.ws_blocks[j].name && !strcmp(c.ws.ws_blocks[j].name, what)) {
+					c.e.code = 0;
+					err_set(&c.e, ERR_USAGE,
+						"block '%s' is defined in %s%s%s: it has no folder to remove",
+						what, WORKSPACE_FILE,
+						c.ws.ws_blocks[j].from ? " from " : "",
+						c.ws.ws_blocks[j].from ? c.ws.ws_blocks[j].from : "");
+					err_hint(&c.e, "Remove its entry from %s instead.", WORKSPACE_FILE);
+					rc = ERR_USAGE;
+					break;
+				}
+			if (rc == ERR_NOTFOUND)
+				err_hint(&c.e, "See the installed blocks with: polycrate blocks list");
+			break;
+		}
+		if (rc < 0)
+			break;
+		rc = fs_rmtree(b->dir, &c.e);
+		if (rc < 0)
+			break;
+		/* folders the install made above it go too, once empty */
+		snprintf(dir, sizeof dir, "%s", b->dir);
+		for (char *sl; (sl = strrchr(dir, '/')) && sl > dir + strlen(c.blocks);) {
+			*sl = 0;
+			if (rmdir(dir) < 0)
+				break;
+		}
+		if (b->install_path && lock_remove(&lf, b->install_path) == 1)
+			changed = 1;
+		if (cl->set[F_PRUNE] && b->name) {
+			snprintf(dir, sizeof dir, "%s/%s/blocks/%s", c.root, c.ws.artifactsroot, b->name);
+			rc = fs_rmtree(dir, &c.e);
+			if (rc < 0)
+				break;
+		}
+		if (cl->json)
+			printf("{\"uninstalled\":\"%s\",\"path\":\"%s\"}\n", b->name ? b->name : what,
+			       b->install_path ? b->install_path : "");
+		else
+			printf("Uninstalled %s (%s/%s)\n", b->name ? b->name : what, c.ws.blocksroot,
+			       b->install_path ? b->install_path : "");
+	}
+	if (rc == 0 && changed)
+		rc = lock_write(lpath, &lf, &c.e);
+	if (rc < 0)
+		status = ctx_fail(&c);
+	lock_free(&lf);
+	ctx_close(&c);
+	return status;
+}
+
+/* ---- inspect, list ---- */
+
+static void json_kv(const char *k, const char *v, int *first)
+{
+	printf("%s\"%s\":", *first ? "" : ",", k);
+	if (v)
+		print_json_str(v);
+	else
+		printf("null");
+	*first = 0;
+}
+
+static void print_block(const struct ctx *c, const struct workspace_block *b,
+			const struct lock_entry *le, int json)
+{
+	if (json) {
+		int first = 1;
+		putchar('{');
+		json_kv("name", b->name, &first);
+		json_kv("version", b->version, &first);
+		json_kv("kind", b->kind, &first);
+		json_kv("description", b->description, &first);
+		json_kv("path", b->install_path, &first);
+		json_kv("folder", b->dir, &first);
+		json_kv("from", b->from, &first);
+		printf(",\"template\":%s", b->is_template ? "true" : "false");
+		printf(",\"actions\":[");
+		for (size_t i = 0; i < b->nactions; i++) {
+			if (i)
+				putchar(',');
+			print_json_str(b->actions[i].name);
+		}
+		putchar(']');
+		if (le) {
+			printf(",\"installed\":{");
+			first = 1;
+			json_kv("reference", le->ref, &first);
+			json_kv("resolved", le->resolved, &first);
+			json_kv("registry", le->registry, &first);
+			json_kv("manifest_digest", le->manifest_digest, &first);
+			json_kv("config_digest", le->config_digest, &first);
+			printf(",\"layers\":[");
+			for (size_t i = 0; i < le->nlayers; i++) {
+				if (i)
+					putchar(',');
+				print_json_str(le->layers[i]);
+			}
+			putchar(']');
+			json_kv("pulled_at", le->pulled_at, &first);
+			putchar('}');
+		} else {
+			printf(",\"installed\":null");
+		}
+		putchar('}');
+		return;
+	}
+	printf("Name:        %s\n", b->name ? b->name : "");
+	printf("Version:     %s\n", b->version ? b->version : "");
+	if (b->kind)
+		printf("Kind:        %s\n", b->kind);
+	if (b->description)
+		printf("Description: %s\n", b->description);
+	printf("Path:        %s/%s\n", c->ws.blocksroot, b->install_path ? b->install_path : "");
+	if (b->from)
+		printf("From:        %s\n", b->from);
+	if (b->nactions) {
+		printf("Actions:    ");
+		for (size_t i = 0; i < b->nactions; i++)
+			printf(" %s", b->actions[i].name);
+		putchar('\n');
+	}
+	if (le) {
+		printf("Source:      %s\n", le->ref);
+		if (le->resolved && strcmp(le->resolved, le->ref))
+			printf("Fetched as:  %s\n", le->resolved);
+		printf("Registry:    %s\n", le->registry ? le->registry : "");
+		printf("Manifest:    %s\n", le->manifest_digest);
+		if (le->config_digest)
+			printf("Config:      %s\n", le->config_digest);
+		for (size_t i = 0; i < le->nlayers; i++)
+			printf("Layer:       %s\n", le->layers[i]);
+		if (le->pulled_at)
+			printf("Pulled:      %s\n", le->pulled_at);
+	} else {
+		printf("Source:      local (not pulled)\n");
+	}
+}
+
+static int inspect_remote(struct ctx *c, const char *text)
+{
+	struct ctx_target t = {0};
+	struct registry_manifest m = {0};
+	struct oci_manifest om = {0};
+	struct oci_config cfg = {0};
+	struct buf body;
+	uint64_t total = 0;
+	int rc, kind;
+	buf_init(&body, OCI_CONFIG_MAX);
+	rc = ctx_target(c, text, &t);
+	if (rc < 0)
+		goto out;
+	const char *reference = t.use.digest[0] ? t.use.digest : t.use.tag[0] ? t.use.tag : "latest";
+	rc = registry_manifest_get(t.reg, t.repo, reference, &m, &c->e);
+	if (rc == ERR_NOTFOUND) {
+		c->e.code = 0;
+		err_set(&c->e, ERR_NOTFOUND, "block '%s' not found in registry", t.display);
+	}
+	if (rc < 0)
+		goto out;
+	kind = oci_kind(m.body.p, m.body.len, m.media_type, &c->e);
+	if (kind < 0) {
+		rc = kind;
+		goto out;
+	}
+	if (kind == OCI_KIND_INDEX) {
+		struct oci_index ix = {0};
+		char digest[DIGEST_STR_MAX];
+		rc = oci_index_parse(m.body.p, m.body.len, m.media_type, &ix, &c->e);
+		if (rc == 0)
+			rc = oci_index_pick(&ix, NULL, NULL, &c->e);
+		if (rc >= 0)
+			snprintf(digest, sizeof digest, "%s", ix.manifests[rc].digest);
+		oci_index_free(&ix);
+		if (rc < 0)
+			goto out;
+		registry_manifest_free(&m);
+		rc = registry_manifest_get(t.reg, t.repo, digest, &m, &c->e);
+		if (rc < 0)
+			goto out;
+	}
+	rc = oci_manifest_parse(m.body.p, m.body.len, m.media_type, &om, &c->e);
+	if (rc < 0)
+		goto out;
+	struct io_in *in =
+		registry_blob_get(t.reg, t.repo, om.config.digest, (int64_t)om.config.size, &c->e);
+	if (!in) {
+		rc = c->e.code ? c->e.code : ERR_FAIL;
+		goto out;
+	}
+	char tmp[8192];
+	ssize_t n;
+	while ((n = io_read(in, tmp, sizeof tmp)) > 0)
+		if (buf_append(&body, tmp, (size_t)n) < 0) {
+			n = err_set(&c->e, ERR_INTEGRITY, "the image config is too large");
+			break;
+		}
+	rc = io_in_close(in);
+	if (n < 0)
+		rc = (int)n;
+	if (rc < 0)
+		goto out;
+	oci_config_parse(body.p, body.len, &cfg, NULL);
+	for (size_t i = 0; i < om.nlayers; i++)
+		total += om.layers[i].size;
+	if (c->cli->json) {
+		int first = 1;
+		putchar('{');
+		json_kv("reference", t.display, &first);
+		json_kv("digest", m.digest, &first);
+		json_kv("media_type", m.media_type, &first);
+		json_kv("title", om.title[0] ? om.title : NULL, &first);
+		json_kv("version", om.version[0] ? om.version : NULL, &first);
+		printf(",\"size\":%llu,\"layers\":[", (unsigned long long)total);
+		for (size_t i = 0; i < om.nlayers; i++)
+			printf("%s{\"digest\":\"%s\",\"media_type\":\"%s\",\"size\":%llu}", i ? "," : "",
+			       om.layers[i].digest, om.layers[i].media_type,
+			       (unsigned long long)om.layers[i].size);
+		printf("],\"labels\":{");
+		for (size_t i = 0; i < cfg.nlabels; i++) {
+			if (i)
+				putchar(',');
+			print_json_str(cfg.labels[i].key);
+			putchar(':');
+			print_json_str(cfg.labels[i].value);
+		}
+		printf("}}\n");
+	} else {
+		printf("Reference:   %s\n", t.display);
+		printf("Digest:      %s\n", m.digest);
+		printf("Media type:  %s\n", m.media_type);
+		if (om.title[0])
+			printf("Title:       %s\n", om.title);
+		if (om.version[0])
+			printf("Version:     %s\n", om.version);
+		printf("Size:        %llu bytes in %zu layer%s\n", (unsigned long long)total,
+		       om.nlayers, om.nlayers == 1 ? "" : "s");
+		for (size_t i = 0; i < om.nlayers; i++)
+			printf("Layer:       %s (%llu bytes, %s)\n", om.layers[i].digest,
+			       (unsigned long long)om.layers[i].size, om.layers[i].media_type);
+		for (size_t i = 0; i < cfg.nlabels; i++)
+			printf("Label:       %s=%s\n", cfg.labels[i].key, cfg.labels[i].value);
+	}
+out:
+	if (rc < 0)
+		registry_hint(&c->e, t.api_host[0] ? t.api_host : "REGISTRY");
+	oci_config_free(&cfg);
+	oci_manifest_free(&om);
+	registry_manifest_free(&m);
+	buf_free(&body);
+	ctx_target_close(&t);
+	return rc < 0 ? rc : 0;
+}
+
+int cmd_inspect(struct cli *cl)
+{
+	struct ctx c;
+	struct lock_file lf = {0};
+	const struct workspace_block *b;
+	char lpath[4200];
+	int rc, status = 0;
+	if (cl->argc != 1)
+		return cli_failf(2, "blocks inspect takes one block name (or a reference with --remote)");
+	rc = ctx_open(&c, cl);
+	if (rc == 0 && cl->set[F_REMOTE]) {
+		rc = inspect_remote(&c, cl->argv[0]);
+		goto out;
+	}
+	if (rc == 0)
+		rc = workspace_scan_blocks(&c.ws, &c.e);
+	if (rc == 0)
+		rc = workspace_find_block(&c.ws, cl->argv[0], &b, &c.e);
+	if (rc == ERR_NOTFOUND)
+		err_hint(&c.e, "See the blocks with: polycrate blocks list (or pull it first)");
+	if (rc == 0)
+		rc = lock_path(&c, lpath, sizeof lpath);
+	if (rc == 0)
+		rc = lock_read(lpath, &lf, &c.e);
+	if (rc == 0) {
+		print_block(&c, b, b->install_path ? lock_find(&lf, b->install_path) : NULL, cl->json);
+		if (cl->json)
+			putchar('\n');
+	}
+out:
+	if (rc < 0)
+		status = ctx_fail(&c);
+	lock_free(&lf);
+	ctx_close(&c);
+	return status;
+}
+
+int cmd_list(struct cli *cl)
+{
+	struct ctx c;
+	struct lock_file lf = {0};
+	char lpath[4200];
+	int rc, status = 0;
+	if (cl->argc)
+		return cli_failf(2, "blocks list takes no arguments");
+	rc = ctx_open(&c, cl);
+	if (rc == 0)
+		rc = workspace_scan_blocks(&c.ws, &c.e);
+	if (rc == 0)
+		rc = lock_path(&c, lpath, sizeof lpath);
+	if (rc == 0)
+		rc = lock_read(lpath, &lf, &c.e);
+	if (rc == 0) {
+		if (cl->json)
+			putchar('[');
+		else if (c.ws.nblocks)
+			printf("%-24s %-12s %-12s %-32s %s\n", "NAME", "VERSION", "KIND", "PATH",
+			       "SOURCE");
+		for (size_t i = 0; i < c.ws.nblocks; i++) {
+			const struct workspace_block *b = c.ws.blocks[i];
+			const struct lock_entry *le =
+				b->install_path ? lock_find(&lf, b->install_path) : NULL;
+			if (cl->json) {
+				if (i)
+					putchar(',');
+				print_block(&c, b, le, 1);
+			} else {
+				printf("%-24s %-12s %-12s %-32s %s\n", b->name ? b->name : "-",
+				       b->version ? b->version : "-", b->kind ? b->kind : "-",
+				       b->install_path ? b->install_path : "-", le ? le->ref : "local");
+			}
+		}
+		if (cl->json)
+			printf("]\n");
+		else if (!c.ws.nblocks)
+			log_note("No blocks in %s", c.blocks);
+	}
+	if (rc < 0)
+		status = ctx_fail(&c);
+	lock_free(&lf);
+	ctx_close(&c);
+	return status;
+}
+
+/* ---- tags ---- */
+
+static int tag_cmp(const void *a, const void *b)
+{
+	return semver_cmp_tags(*(char *const *)a, *(char *const *)b);
+}
+
+int cmd_tags(struct cli *cl)
+{
+	struct ctx c;
+	struct ctx_target t = {0};
+	struct registry_tags tags = {0};
+	int rc, status = 0;
+	if (cl->argc != 1)
+		return cli_failf(2, "blocks tags takes one reference");
+	rc = ctx_open(&c, cl);
+	if (rc == 0)
+		rc = ctx_target(&c, cl->argv[0], &t);
+	if (rc == 0)
+		rc = registry_tags_list(t.reg, t.repo, 0, &tags, &c.e);
+	if (rc == ERR_NOTFOUND) {
+		char name[REF_STR_MAX];
+		ref_name(&t.written, name, sizeof name);
+		c.e.code = 0;
+		err_set(&c.e, ERR_NOTFOUND, "block '%s' not found in registry", name);
+	}
+	if (rc == 0) {
+		qsort(tags.v, tags.n, sizeof tags.v[0], tag_cmp);
+		if (cl->json)
+			putchar('[');
+		for (size_t i = 0; i < tags.n; i++) {
+			if (cl->json) {
+				if (i)
+					putchar(',');
+				print_json_str(tags.v[i]);
+			} else {
+				printf("%s\n", tags.v[i]);
+			}
+		}
+		if (cl->json)
+			printf("]\n");
+	}
+	if (rc < 0) {
+		registry_hint(&c.e, t.api_host[0] ? t.api_host : "REGISTRY");
+		status = ctx_fail(&c);
+	}
+	registry_tags_free(&tags);
+	ctx_target_close(&t);
+	ctx_close(&c);
+	return status;
+}
