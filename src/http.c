@@ -843,7 +843,8 @@ static int resume(struct body *b)
 				             hc->name, cr ? cr : "");
 				break;
 			}
-			if (s != b->got || (rs->total >= 0 && tot >= 0 && tot != rs->total)) {
+			if (s != b->got || (rs->total >= 0 && tot >= 0 && tot != rs->total) ||
+			    (rs->total >= 0 && en + 1 != (uint64_t)rs->total)) {
 				rc = err_set(&le, ERR_NET,
 				             "%s: resumed at byte %" PRIu64 " of %" PRId64
 				             ", wanted %" PRIu64 " of %" PRId64,
@@ -1675,8 +1676,11 @@ int http_request(struct http_client *cl, const struct http_request *rq, struct h
 	http_headers_init(&rs->headers);
 	if ((rc = http_url_parse(rq->url, &u, e)) < 0)
 		goto out_close;
-	if (strlen(rq->method) >= sizeof method) {
-		rc = err_set(e, ERR_USAGE, "bad method");
+	int bad_method = !rq->method[0] || strlen(rq->method) >= sizeof method;
+	for (const char *m = rq->method; *m; m++)
+		bad_method |= !token_char((unsigned char)*m);
+	if (bad_method) {
+		rc = err_set(e, ERR_USAGE, "bad HTTP method '%.20s'", rq->method);
 		goto out_close;
 	}
 	snprintf(method, sizeof method, "%s", rq->method);

@@ -81,7 +81,8 @@ struct http_client;
  * first). NULL only when memory runs out. One client may be shared by threads: the pool
  * and the counters are mutex-protected; each request/response pair belongs to one thread. */
 struct http_client *http_client_new(void);
-void http_client_free(struct http_client *c); /* closes pooled connections; NULL is fine */
+/* Closes pooled connections; NULL is fine. Every response body must be closed before. */
+void http_client_free(struct http_client *c);
 
 void http_client_set_tls(struct http_client *c, http_tls_fn fn, void *arg);
 void http_client_set_timeouts(struct http_client *c, int connect_ms, int io_ms);
@@ -133,8 +134,9 @@ struct http_response {
 /*
  * Sends rq with c and reads the response head. Returns 0 with *rs filled, also for 4xx and
  * 5xx statuses (the last one after retries); or an ERR_ code with *e filled (ERR_NET for
- * connection failures, bad responses and exceeded limits; ERR_USAGE for a bad URL) and *rs
- * empty. The caller always calls http_response_free(rs), which closes the body if needed.
+ * connection failures, bad responses and exceeded limits; ERR_USAGE for a bad URL or
+ * method) and *rs empty. rs->body reports its errors into *e too, so e must outlive it.
+ * The caller always calls http_response_free(rs), which closes the body if needed.
  */
 int http_request(struct http_client *c, const struct http_request *rq, struct http_response *rs,
                  struct err *e);

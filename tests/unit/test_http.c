@@ -633,6 +633,14 @@ static void test_client_settings(void)
 	T_EQ_INT(http_request(cl, &rq, &rs, &e), ERR_NET);
 	T_CHECKF(strstr(e.msg, "TLS is not available") != NULL, "msg: %s", e.msg);
 	http_response_free(&rs);
+	/* bad methods never reach the wire */
+	static const char *const methods[] = {"", "GE T", "GET\r\nX: y", "VERYLONGMETHODNAME1"};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+		struct http_request bad = {.method = methods[i], .url = "http://127.0.0.1:1/"};
+		err_init(&e);
+		T_EQ_INT(http_request(cl, &bad, &rs, &e), ERR_USAGE);
+		http_response_free(&rs);
+	}
 	/* bad URL */
 	rq.url = "http://h:99999/";
 	err_init(&e);
