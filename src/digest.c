@@ -281,8 +281,24 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The start of s for a message: at most DIGEST_SHOW_MAX bytes (or up to len), anything but
+ * printable ASCII as '?', so hostile input cannot reach a terminal raw. */
+static const char *quote(const char *s, size_t len, char out[DIGEST_SHOW_MAX + 4])
+{
+	size_t i;
+	for (i = 0; i < len && s[i] && i < DIGEST_SHOW_MAX; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (i == DIGEST_SHOW_MAX && s[i] && i < len) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = 0;
+	return out;
+}
+
 int digest_parse(const char *s, uint8_t raw[32], struct err *e)
 {
+	char q[DIGEST_SHOW_MAX + 4];
 	const char *colon, *hex;
 	size_t n;
 	if (!s || !*s)
@@ -290,29 +306,29 @@ int digest_parse(const char *s, uint8_t raw[32], struct err *e)
 	colon = strchr(s, ':');
 	if (!colon)
 		return err_set(e, ERR_USAGE,
-		               "digest \"%.*s\" has no algorithm (expected sha256:<64 hex digits>)",
-		               DIGEST_SHOW_MAX, s);
+		               "digest \"%s\" has no algorithm (expected sha256:<64 hex digits>)",
+		               quote(s, (size_t)-1, q));
 	if ((size_t)(colon - s) != DIGEST_ALGO_LEN - 1 || strncmp(s, DIGEST_ALGO, DIGEST_ALGO_LEN))
-		return err_set(
-		    e, ERR_USAGE, "digest algorithm \"%.*s\" is not supported (only sha256)",
-		    (int)(colon - s) < DIGEST_SHOW_MAX ? (int)(colon - s) : DIGEST_SHOW_MAX, s);
+		return err_set(e, ERR_USAGE,
+		               "digest algorithm \"%s\" is not supported (only sha256)",
+		               quote(s, (size_t)(colon - s), q));
 	hex = colon + 1;
 	n = strlen(hex);
-	for (size_t i = 0; i < n && i < DIGEST_HEX_LEN; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (hexval(hex[i]) >= 0)
 			continue;
 		if (hex[i] >= 'A' && hex[i] <= 'F')
 			return err_set(e, ERR_USAGE,
-			               "digest \"%.*s\" has an uppercase hex digit at %zu (digests "
+			               "digest \"%s\" has an uppercase hex digit at %zu (digests "
 			               "are lowercase)",
-			               DIGEST_SHOW_MAX, s, i + 1);
+			               quote(s, (size_t)-1, q), i + 1);
 		return err_set(e, ERR_USAGE,
-		               "digest \"%.*s\" has a character that is no hex digit at %zu",
-		               DIGEST_SHOW_MAX, s, i + 1);
+		               "digest \"%s\" has a character that is no hex digit at %zu",
+		               quote(s, (size_t)-1, q), i + 1);
 	}
 	if (n != DIGEST_HEX_LEN)
-		return err_set(e, ERR_USAGE, "digest \"%.*s\" has %zu hex digits, not 64",
-		               DIGEST_SHOW_MAX, s, n);
+		return err_set(e, ERR_USAGE, "digest \"%s\" has %zu hex digits, not 64",
+		               quote(s, (size_t)-1, q), n);
 	if (raw)
 		for (int i = 0; i < 32; i++)
 			raw[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));

@@ -190,7 +190,7 @@ static void test_digest_parse(void)
 	    {"sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
 	     "no hex digit at 1"},
 	    {"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
-	     "65 hex digits"},
+	     "no hex digit at 65"},
 	    {"sha256:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785",
 	     "no hex digit"},
 	    {":e3b0", "not supported"},
@@ -228,6 +228,19 @@ static void test_digest_parse(void)
 	err_init(&e);
 	T_EQ_INT(digest_parse(longs, NULL, &e), ERR_USAGE);
 	T_CHECK(strlen(e.msg) < 200);
+	T_CHECKF(strstr(e.msg, "...\" has 4992 hex digits") != NULL, "%s", e.msg);
+	longs[4000] = ':';
+	memcpy(longs, "sha512", 6);
+	err_init(&e);
+	T_EQ_INT(digest_parse(longs, NULL, &e), ERR_USAGE);
+	T_CHECKF(strlen(e.msg) < 200 && strstr(e.msg, "not supported"), "%s", e.msg);
+	/* control characters never reach the message */
+	err_init(&e);
+	T_EQ_INT(digest_parse("sha\x1b[31m:00", NULL, &e), ERR_USAGE);
+	T_CHECKF(strstr(e.msg, "\"sha?[31m\" is not supported") != NULL, "%s", e.msg);
+	err_init(&e);
+	T_EQ_INT(digest_parse("sha256:\r\x7f", NULL, &e), ERR_USAGE);
+	T_CHECKF(strstr(e.msg, "\"sha256:??\" has a character") != NULL, "%s", e.msg);
 }
 
 /* A sink that fails on its first write or at commit. */
