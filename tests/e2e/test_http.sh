@@ -76,4 +76,20 @@ if t_registry plain; then
 else
 	t_fail "registry starts"
 fi
+# every resolved address is tried: in a namespace whose /etc/hosts gives localhost as ::1
+# first, a server on 127.0.0.1 only is still reached (test_net's localhost cases)
+tn="$TOP/build/asan/tests/test_net"
+if [ ! -x "$tn" ]; then
+	t_skip "build/asan/tests/test_net not built"
+elif ! t_netns_ok; then
+	t_skip "no network namespaces here"
+else
+	order=$(t_in_netns "" getent ahosts localhost | awk 'NR == 1 { print $1 }')
+	T_OUT=$(t_in_netns "" "$tn" 2>&1)
+	case "$T_OUT" in
+	*" 0 failed"*) t_ok "net_connect falls back from ::1 to 127.0.0.1 ($order first)" ;;
+	*) t_fail "net_connect in a namespace" ;;
+	esac
+	t_not_contains "localhost resolves to ::1 there" "$T_OUT" "localhost does not resolve"
+fi
 t_done
