@@ -593,7 +593,7 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent)
 	if ((rc = r_skip(r, r->remain + r->pad)) < 0)
 		goto out;
 	r->remain = r->pad = 0;
-	for (;;) {
+	for (int ext_count = 0;; ext_count++) {
 		int eof = 0, slash = 0, type, posix;
 		int64_t size, mode, mtime;
 		char *ext = NULL;
@@ -623,6 +623,10 @@ int tar_next(struct tar_reader *r, const struct tar_entry **ent)
 		}
 		if (!checksum_ok(h)) {
 			rc = r_fail(r, "bad header checksum");
+			goto out;
+		}
+		if (ext_count >= TAR_EXT_MAX) {
+			rc = r_fail(r, "too many extension headers in a row");
 			goto out;
 		}
 		posix = !memcmp(h + H_MAGIC, "ustar\0", 6);

@@ -17,6 +17,7 @@ struct io_out;
 #define TAR_OCTAL_SIZE_MAX 077777777777ULL /* 11 octal digits: larger sizes need PAX */
 #define TAR_PAX_MAX (1024 * 1024)          /* largest PAX or GNU long-name record accepted */
 #define TAR_SKIP_MAX (16ULL * 1024 * 1024) /* bytes drained after the end-of-archive mark */
+#define TAR_EXT_MAX 16                     /* PAX, GNU and label headers in a row before an entry */
 
 /* Entry types (the typeflag byte). Readers map '\0' and '7' to TAR_FILE. */
 enum {

@@ -281,12 +281,13 @@ static void check_listing(const char *what, const char *listing, int dotted)
 static void test_reader_gnu_tar(void)
 {
 	static const struct {
-		const char *fmt, *what;
+		const char *tool, *what;
 		int dotted;
 	} cases[] = {
-	    {"--format=gnu", "gnu", 0},     {"--format=oldgnu", "oldgnu", 0},
-	    {"--format=pax", "pax", 0},     {"--format=posix", "posix", 1},
-	    {"--format=ustar", "ustar", 0}, {"--format=gnu", "gnu-dot", 1},
+	    {"tar --format=gnu", "gnu", 0},     {"tar --format=oldgnu", "oldgnu", 0},
+	    {"tar --format=pax", "pax", 0},     {"tar --format=posix", "posix", 1},
+	    {"tar --format=ustar", "ustar", 0}, {"tar --format=gnu", "gnu-dot", 1},
+	    {"busybox tar", "busybox", 0},      {"busybox tar", "busybox-dot", 1},
 	};
 	char dir[] = "/tmp/test_tar.XXXXXX";
 	make_names();
@@ -298,8 +299,8 @@ static void test_reader_gnu_tar(void)
 		char cmd[512], path[600];
 		struct buf b = {0}, got = {0};
 		struct err e;
-		snprintf(cmd, sizeof cmd, "umask 022 && cd t && tar %s -cf ../a.tar %s",
-		         cases[i].fmt, cases[i].dotted ? "." : "sub link d*");
+		snprintf(cmd, sizeof cmd, "umask 022 && cd t && %s -cf ../a.tar %s", cases[i].tool,
+		         cases[i].dotted ? "." : "sub link d*");
 		if (sh(dir, cmd) != 0) {
 			t_skip(cases[i].what);
 			continue;
@@ -477,7 +478,8 @@ enum {
 	H_NEGSIZE,
 	H_MULTIVOL,
 	H_PAXNUL,
-	H_EMPTY
+	H_EMPTY,
+	H_EXT_CHAIN
 };
 
 static void build_hostile(int kind, struct buf *b)
@@ -523,6 +525,14 @@ static void build_hostile(int kind, struct buf *b)
 		if (kind == H_EXT_ONLY) {
 			put_end(b);
 			return;
+		}
+	}
+	if (kind == H_EXT_CHAIN) {
+		for (int i = 0; i <= TAR_EXT_MAX; i++) {
+			uint8_t x[512];
+			tar_raw_header(x, NULL, "g", 'g', 0644, 10, 0, NULL);
+			put_block(b, x, 512);
+			put_block(b, "10 path=x\n", 10);
 		}
 	}
 	if (kind == H_LONGBIG) {
@@ -575,6 +585,7 @@ static void test_reader_hostile(void)
 	    {H_MULTIVOL, ERR_INTEGRITY, "multi-volume"},
 	    {H_PAXNUL, ERR_INTEGRITY, "NUL byte"},
 	    {H_EMPTY, ERR_INTEGRITY, "no end-of-archive mark"},
+	    {H_EXT_CHAIN, ERR_INTEGRITY, "too many extension headers"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct buf b = {0}, got = {0};
