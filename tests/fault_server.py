@@ -43,6 +43,8 @@ Behaviours (all paths under /_f/, parameters in the query):
   /_f/dropreused       closes without answering when the connection served a request before
   /_f/upload           reads the body (length or chunked); 201 JSON {"bytes", "sha256"};
                        &max=N: 413 for more than N bytes
+  /_f/hangup?times=K&id=X   the first K requests (per id) get the connection closed
+                       without an answer
   /_f/slow?delay=S     answers after S seconds
   /_f/garbage          answers bytes that are not HTTP
   CONNECT host:port    a tunnel to 127.0.0.1:port whatever the host (for HTTPS_PROXY tests)
@@ -425,6 +427,13 @@ class Handler(socketserver.BaseRequestHandler):
             self.respond(413, b"too large\n")
             return True
         self.respond(201, json.dumps({"bytes": n, "sha256": h.hexdigest()}).encode())
+        return True
+
+    def f_hangup(self, method, q, hdrs, served):
+        self.read_body(hdrs, lambda d: None)
+        if times_left("hangup:" + q.get("id", "")) < int(q.get("times", "1")):
+            return False
+        self.respond(200, b"answered")
         return True
 
     def f_slow(self, method, q, hdrs, served):

@@ -285,6 +285,17 @@ static void test_retries(void)
 	T_EQ_INT(fetch(cl, "POST", "/_f/status?code=503&times=99&id=e", NULL, &b, &e), 503);
 	T_EQ_INT(fetch(cl, "GET", "/_f/status?code=501&times=99&id=f", NULL, &b, &e), 501);
 	T_EQ_INT(stat_of("requests"), 2);
+	/* a connection closed without an answer: GET tries again, POST does not */
+	reset_stats();
+	T_EQ_INT(fetch(cl, "GET", "/_f/hangup?times=2&id=h1", NULL, &b, &e), 200);
+	T_EQ_STR(buf_cstr(&b), "answered");
+	/* (on a fresh client: a pooled connection would get its one stale-connection resend) */
+	struct http_client *fresh = client();
+	T_EQ_INT(fetch(fresh, "POST", "/_f/hangup?times=1&id=h2", NULL, &b, &e), ERR_NET);
+	http_client_free(fresh);
+	T_CHECKF(strstr(e.msg, "closed before a response") != NULL, "msg: %s", e.msg);
+	T_EQ_INT(stat_of("GET /_f/hangup"), 3);
+	T_EQ_INT(stat_of("POST /_f/hangup"), 1);
 	/* a connection refused is retried for GET, then reported naming host and port */
 	struct http_request rq = {.method = "GET", .url = "http://127.0.0.1:1/x"};
 	struct http_response rs;
@@ -305,6 +316,15 @@ static void test_retries(void)
 	err_init(&e);
 	T_EQ_INT(http_request(cl, &rq, &rs, &e), ERR_NET);
 	T_CHECKF(strstr(e.msg, "timed out") != NULL, "msg: %s", e.msg);
+	http_response_free(&rs);
+	/* timeouts are retried like resets (three tries here) */
+	reset_stats();
+	http_client_set_retry(cl, 10, 3);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/_f/slow?delay=1", srv_port);
+	rq.flags = 0;
+	err_init(&e);
+	T_EQ_INT(http_request(cl, &rq, &rs, &e), ERR_NET);
+	T_EQ_INT(stat_of("GET /_f/slow"), 3);
 	http_response_free(&rs);
 	buf_free(&b);
 	http_client_free(cl);
