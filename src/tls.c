@@ -335,6 +335,16 @@ static int load_pem_mem(struct ta_set *set, const char *what, const unsigned cha
 	return (int)lc.added;
 }
 
+int tls_pem_count(const void *p, size_t n, struct err *e)
+{
+	struct ta_set set = {0};
+	int rc = load_pem_mem(&set, "PEM", p, n, e);
+	if (rc >= 0)
+		rc = (int)set.n;
+	ta_set_free(&set);
+	return rc;
+}
+
 /* Count of anchors added from the PEM file, or an error (missing file:
  * ERR_NOTFOUND). */
 static int load_pem_file(struct ta_set *set, const char *path, struct err *e)

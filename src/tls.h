@@ -101,6 +101,10 @@ void tls_trust_reset(void);
 int tls_cert_san(const unsigned char *der, size_t len,
                  int (*fn)(void *ctx, int type, const unsigned char *p, size_t n), void *ctx);
 
+/* The number of distinct trust anchors in PEM text p[0..n) (certificates BearSSL cannot use
+ * are skipped), or ERR_NET for malformed PEM. Nothing is kept (checks, fuzzing). */
+int tls_pem_count(const void *p, size_t n, struct err *e);
+
 /* For an IPv4/IPv6 literal (brackets and a %zone allowed): its bytes into ip (16 bytes of
  * room) and the count (4 or 16); 0 when host is no IP literal. */
 int tls_ip_literal(const char *host, unsigned char *ip);

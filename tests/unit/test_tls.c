@@ -332,6 +332,13 @@ static void test_trust_loading(void)
 	T_EQ_INT(trust_with("twice.pem", NULL, &e), 2);
 	T_EQ_INT(trust_with(NULL, "nodir", &e), ERR_NET);
 
+	/* The same from memory, without touching the process-wide set. */
+	T_EQ_INT(tls_pem_count(both, strlen(both), &e), 2);
+	T_EQ_INT(tls_pem_count("", 0, &e), 0);
+	err_init(&e);
+	T_EQ_INT(tls_pem_count("-----BEGIN CERTIFICATE-----\n!!\n", 31, &e), ERR_NET);
+	T_CHECK(e.msg[0] != 0);
+
 	/* Cached: a changed environment counts only after a reset. */
 	T_EQ_INT(trust_with("both.pem", NULL, &e), 2);
 	setenv("SSL_CERT_FILE", "/nonexistent", 1);
