@@ -55,7 +55,7 @@ ssize_t io_read(struct io_in *in, void *p, size_t n);
 ssize_t io_read_full(struct io_in *in, void *p, size_t n);
 int io_in_close(struct io_in *in); /* NULL is fine; returns the chain's first error */
 int io_write(struct io_out *out, const void *p, size_t n);
-int io_out_close(struct io_out *out); /* commit; NULL is fine */
+int io_out_close(struct io_out *out);  /* commit; NULL is fine */
 void io_out_abort(struct io_out *out); /* discard; NULL is fine */
 
 /* Copies in to out until the end of in: bytes copied, or an error. Closes neither. */
@@ -63,9 +63,9 @@ int64_t io_copy(struct io_in *in, struct io_out *out);
 
 /* For stage implementations: record err on the stage (first wins) and return it. */
 int io_in_fail(struct io_in *in, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int io_out_fail(struct io_out *out, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Constructors return NULL on failure with *e saying why. A stage built on another (src or
@@ -75,20 +75,28 @@ int io_out_fail(struct io_out *out, int code, const char *fmt, ...)
  */
 
 /* Sources. NULL only when memory runs out (then *e says so). */
-struct io_in *io_in_fd(int fd, int own, struct err *e); /* own: close(fd) on close */
-struct io_in *io_in_file(const char *path, struct err *e); /* NULL on open failure */
+/* own: close(fd) on close (also when the stage cannot be made). EINTR is retried. */
+struct io_in *io_in_fd(int fd, int own, struct err *e);
+/* NULL on open failure: ERR_NOTFOUND for a missing file, ERR_FAIL otherwise. */
+struct io_in *io_in_file(const char *path, struct err *e);
 struct io_in *io_in_mem(const void *p, size_t n, struct err *e); /* p must outlive it */
-/* At most max bytes of src; more is an error "… larger than limit" (not a silent cut). */
+/* At most max bytes of src; more is ERR_FAIL "input larger than the limit of N bytes"
+ * (not a silent cut), raised before any byte past the limit is passed up. */
 struct io_in *io_in_limit(struct io_in *src, uint64_t max, struct err *e);
 
 /* Sinks. */
+/* Writes everything (short writes and EINTR handled); own: close(fd) on close. */
 struct io_out *io_out_fd(int fd, int own, struct err *e);
-/* Writes path.tmp-XXXXXX beside path, fsyncs and renames over path on commit, removes the
- * temp file on abort or error. NULL on failure to create. */
+/* Writes path.tmp-XXXXXX beside path (mode applied exactly, no umask), fsyncs and renames
+ * over path on commit (then fsyncs the folder), removes the temp file on abort or error.
+ * A symlink at path is replaced, not followed. NULL on failure to create (ERR_NOTFOUND
+ * when the folder is missing). */
 struct io_out *io_out_atomic(const char *path, mode_t mode, struct err *e);
-struct io_out *io_out_buf(struct buf *b, struct err *e); /* appends; b's limit applies */
-struct io_out *io_out_null(struct err *e);                /* counts nothing, keeps nothing */
-/* Passes bytes to next and counts them into *count (next may be NULL). */
+/* Appends to b (b's limit applies: exceeding it is ERR_FAIL naming it); abort or error
+ * truncates b back to its length when the stage was made. b must outlive the stage. */
+struct io_out *io_out_buf(struct buf *b, struct err *e);
+struct io_out *io_out_null(struct err *e); /* counts nothing, keeps nothing */
+/* Passes bytes to next and counts them into *count (set to 0 here; next may be NULL). */
 struct io_out *io_out_count(struct io_out *next, uint64_t *count, struct err *e);
 
 #endif
