@@ -1225,10 +1225,12 @@ int auth_login_check(struct auth_ctx *a, const char *base, const char *registry,
 	if (rc < 0)
 		goto out;
 	if (status == 401 || status == 403) {
-		rc = err_set(e, ERR_AUTH, "%s%s%s",
+		/* docker-registry's words are "authentication required" itself: no echo */
+		int plain = !words[0] || strcasecmp(words, "authentication required") == 0;
+		rc = err_set(e, ERR_AUTH, "%s%s%s (%s refused the user name or password)",
 		             status == 401 ? "authentication required" : "denied",
-		             words[0] ? ": " : "", words);
-		err_hint(e, "polycrate login %s (check the user name and password)", registry);
+		             plain ? "" : ": ", plain ? "" : words, registry);
+		err_hint(e, "polycrate login %s", registry);
 	} else if (status != 200) {
 		rc = err_set(e, ERR_FAIL, "%s/v2/ answered %d%s%s", base, status,
 		             words[0] ? ": " : "", words);

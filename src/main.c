@@ -87,11 +87,11 @@ static const struct command commands[] = {
 	 FL(F_STEP)},
 	{"workspace update", NULL, NULL, "", "install the workspace's dependencies", NULL,
 	 FL(F_JOBS, F_LOCKED)},
-	{"login", NULL, NULL, "REGISTRY", "store credentials for a registry",
+	{"login", NULL, cmd_login, "REGISTRY", "store credentials for a registry",
 	 "Checks the credentials against the registry, then stores them in the docker\n"
 	 "config (or its credsStore).",
 	 FL(F_USERNAME, F_PASSWORD, F_PASSWORD_STDIN)},
-	{"logout", NULL, NULL, "REGISTRY", "remove stored credentials for a registry", NULL,
+	{"logout", NULL, cmd_logout, "REGISTRY", "remove stored credentials for a registry", NULL,
 	 FL(F_COUNT_)},
 	{"version", NULL, cmd_version, "", "print version and linked library versions", NULL,
 	 FL(F_COUNT_)},
