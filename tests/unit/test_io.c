@@ -552,6 +552,17 @@ static void test_atomic_commit_abort(void)
 	T_EQ_INT(stat(path, &st), 0);
 	T_EQ_INT(st.st_size, 3);
 	T_EQ_INT(count_temps(), 0);
+	/* a symlink at the target is replaced, not followed */
+	char link[128], aim[128];
+	snprintf(link, sizeof link, "%s/link", tmpdir);
+	snprintf(aim, sizeof aim, "%s/aim", tmpdir);
+	T_EQ_INT(symlink(aim, link), 0);
+	out = io_out_atomic(link, 0644, &e);
+	T_EQ_INT(io_write(out, "xy", 2), 0);
+	T_EQ_INT(io_out_close(out), 0);
+	T_EQ_INT(lstat(link, &st), 0);
+	T_CHECK(S_ISREG(st.st_mode) && st.st_size == 2);
+	T_CHECK(access(aim, F_OK) != 0);
 	/* a folder that does not exist */
 	snprintf(path, sizeof path, "%s/no/such/file", tmpdir);
 	T_CHECK(io_out_atomic(path, 0644, &e) == NULL);
