@@ -463,6 +463,9 @@ int pack_block(const char *dir, struct io_out *blob, const struct pack_opts *o,
 	struct walker *wk = NULL;
 	int rootfd = -1, rc = 0;
 
+	static const struct pack_opts defaults = {GZ_DEFAULT_LEVEL, 0, NULL, NULL};
+	if (!o)
+		o = &defaults;
 	memset(res, 0, sizeof *res);
 	chain = blob ? blob : io_out_null(e);
 	if (chain)

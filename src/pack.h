@@ -95,7 +95,8 @@ struct pack_result {
  * Packs the block folder dir into a gzip'd tar written to blob (DESIGN.md §1.5: sorted,
  * exclusions, reproducible headers). blob is owned from the call on: closed (committed)
  * on success, aborted on failure. blob NULL is a dry run: everything is computed (the
- * list callback, the digests, the sizes) and nothing is written. Returns 0 with *res
+ * list callback, the digests, the sizes) and nothing is written. o NULL: level
+ * GZ_DEFAULT_LEVEL, mtime 0, no callback. Returns 0 with *res
  * filled, or an error: ERR_USAGE naming the path for a symlink whose target leaves the
  * block or a special file; ERR_FAIL for I/O errors.
  */
@@ -128,7 +129,8 @@ struct pack_extract {
 	int failed;
 };
 
-/* dir must exist and be empty. lim NULL: the defaults. 0 or an error (nothing changed).
+/* dir must exist and be empty. lim NULL, or a field of it 0: the defaults (max_path at
+ * most 16 * PACK_MAX_PATH). 0 or an error (nothing changed).
  * Call pack_extract_end afterwards in every case. */
 int pack_extract_begin(struct pack_extract *x, const char *dir, const struct pack_limits *lim,
                        struct err *e);

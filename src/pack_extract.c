@@ -152,6 +152,11 @@ int pack_extract_begin(struct pack_extract *x, const char *dir, const struct pac
 		x->lim = *lim;
 	else
 		pack_limits_default(&x->lim);
+	/* 0 means the default; the path bound also sizes the scratch buffers */
+	if (!x->lim.max_entries)
+		x->lim.max_entries = PACK_MAX_ENTRIES;
+	if (!x->lim.max_bytes)
+		x->lim.max_bytes = PACK_MAX_BYTES;
 	if (!x->lim.max_path || x->lim.max_path > PACK_MAX_PATH * 16)
 		x->lim.max_path = PACK_MAX_PATH;
 	x->rootfd = open(dir, OPEN_DIR);
@@ -410,6 +415,8 @@ static int do_entry(struct pack_extract *x, struct tar_reader *r, const struct t
 		char msg[96];
 		snprintf(msg, sizeof msg, "more than %" PRIu64 " entries (the limit)",
 		         x->lim.max_entries);
+		err_hint(x->e, "if the block is meant to be that large, raise the limit with "
+		               "--max-entries");
 		return refuse(x, ent->path, msg);
 	}
 	if (strlen(ent->path) > x->lim.max_path)
@@ -433,6 +440,8 @@ static int do_entry(struct pack_extract *x, struct tar_reader *r, const struct t
 			snprintf(msg, sizeof msg,
 			         "archive holds more than %" PRIu64 " bytes of files (the limit)",
 			         x->lim.max_bytes);
+			err_hint(x->e, "if the block is meant to be that large, raise the limit "
+			               "with --max-bytes");
 			return refuse(x, ent->path, msg);
 		}
 		x->bytes += ent->size;
@@ -480,6 +489,8 @@ static int do_entry(struct pack_extract *x, struct tar_reader *r, const struct t
 		if (!tdir[0])
 			return refuse(x, ent->path, "hardlink to the root");
 		tbase = split(tdir);
+		if (!strcmp(tdir, dir) && !strcmp(tbase, base))
+			return refuse(x, ent->path, "hardlink to itself");
 		tfd = open_dir(x, ent->path, tdir, 0);
 		if (tfd == -ENOENT)
 			return refuse(x, ent->path, "hardlink to an entry not extracted before");

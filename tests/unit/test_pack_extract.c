@@ -188,6 +188,7 @@ static void test_extract_refusals(void)
 	    {"hard-later", "h", "not extracted before"},
 	    {"hard-dir", "h", "not extracted before (or not a file)"},
 	    {"hard-symlink", "h", "not extracted before (or not a file)"},
+	    {"hard-self", "h", "hardlink to itself"},
 	    {"chardev", "dev/null", "device entries are not allowed"},
 	    {"blockdev", "sda", "device entries are not allowed"},
 	    {"fifo", "pipe", "fifo entries are not allowed"},
@@ -236,7 +237,10 @@ static void test_extract_refusals(void)
 			ent(&b, TAR_FILE, "later", 0644, "x", NULL);
 		} else if (!strcmp(w, "hard-dir"))
 			ent(&b, TAR_HARDLINK, "h", 0644, NULL, "a");
-		else if (!strcmp(w, "hard-symlink")) {
+		else if (!strcmp(w, "hard-self")) {
+			ent(&b, TAR_FILE, "h", 0644, "x", NULL);
+			ent(&b, TAR_HARDLINK, "./h", 0644, NULL, "h");
+		} else if (!strcmp(w, "hard-symlink")) {
 			ent(&b, TAR_SYMLINK, "s", 0777, NULL, "ok.txt");
 			ent(&b, TAR_HARDLINK, "h", 0644, NULL, "s");
 		} else if (!strcmp(w, "chardev"))
@@ -369,6 +373,7 @@ static void test_extract_entry_bound(void)
 	rc = pack_unpack(&g.in, d, NULL, &e);
 	T_EQ_INT(rc, ERR_INTEGRITY);
 	T_CHECKF(strstr(e.msg, "more than 100000 entries (the limit)") != NULL, "%s", e.msg);
+	T_CHECKF(strstr(e.hint, "--max-entries") != NULL, "%s", e.hint);
 	T_EQ_INT(g.left, 1000000 - 100001); /* stopped right at the bound */
 	T_CHECK(access(d, F_OK) != 0);
 }
