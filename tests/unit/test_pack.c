@@ -284,7 +284,13 @@ static void test_pack_reproducible(void)
 	buf_free(&b3);
 }
 
-/* Dry run computes the same digests and writes nothing. */
+static int stop_at_sub(void *arg, const struct tar_entry *ent)
+{
+	(void)arg;
+	return strcmp(ent->path, "sub") ? 0 : 1;
+}
+
+/* Dry run computes the same digests and writes nothing; a callback can stop it. */
 static void test_pack_dry_run(void)
 {
 	struct buf b = {0}, list = {0};
@@ -299,6 +305,17 @@ static void test_pack_dry_run(void)
 	T_EQ_STR(r1.digest, r2.digest);
 	T_EQ_INT(r1.size, r2.size);
 	T_CHECK(strstr(buf_cstr(&list), "0 block.poly\n") != NULL);
+	{
+		struct pack_opts o = {1, 0, stop_at_sub, NULL};
+		err_init(&e);
+		T_EQ_INT(pack_block(d, NULL, &o, &r2, &e), ERR_FAIL);
+		T_CHECK(strstr(e.msg, "stopped") != NULL);
+		T_CHECK(r2.diff_id[0] == 0);
+	}
+	/* no options: the default level */
+	err_init(&e);
+	T_EQ_INT(pack_block(d, NULL, NULL, &r2, &e), 0);
+	T_EQ_STR(r1.diff_id, r2.diff_id);
 	buf_free(&b);
 	buf_free(&list);
 }
@@ -338,6 +355,11 @@ static void test_pack_refusals(void)
 	}
 }
 
+#define LONG_DIR                                                                                   \
+	"a-folder-with-a-rather-long-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/"    \
+	"and-another-one-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy/"  \
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+
 /* Pack, gunzip, extract: files, empty folders, exec bits and symlinks come back. */
 static void test_pack_round_trip(void)
 {
@@ -349,6 +371,10 @@ static void test_pack_round_trip(void)
 	struct stat st;
 	char path[512];
 	make_block(d);
+	/* names and link targets over 100 bytes go through PAX records both ways */
+	T_EQ_INT(sh("cd '%s' && mkdir -p %s && printf long > %s/file && ln -s %s/file sub/longlink",
+	            d, LONG_DIR, LONG_DIR, "../" LONG_DIR),
+	         0);
 	err_init(&e);
 	T_EQ_INT(pack_to(d, 6, 0, &b, NULL, &r, &e), 0);
 	T_EQ_INT(sh("rm -rf '%s' && mkdir '%s'", x, x), 0);
@@ -367,6 +393,8 @@ static void test_pack_round_trip(void)
 	T_CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
 	snprintf(path, sizeof path, "%s/empty", x);
 	T_CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(path, sizeof path, "%s/sub/longlink", x);
+	T_CHECK(stat(path, &st) == 0 && st.st_size == 4);
 	buf_free(&b);
 }
 
