@@ -631,6 +631,7 @@ struct body {
 	uint64_t got, skip; /* delivered to the reader; to drop (a 200 answering a Range) */
 	int done;
 	struct resume *rs; /* NULL: no resume */
+	int quiet;         /* draining on close: errors are not reported */
 	struct err le;     /* transport errors land here first: a resume makes them moot */
 };
 
@@ -799,6 +800,7 @@ static int resume(struct body *b)
 	struct err le;
 	int rc = 0;
 
+	err_init(&le);
 	http_headers_init(&hs);
 	http_headers_init(&rh);
 	body_release_conn(b, 0);
@@ -923,8 +925,9 @@ static ssize_t body_read(struct io_in *in, void *p, size_t n)
 		}
 		if (r == ERR_NET && b->rs && b->h.frame != F_CLOSE && resume(b) == 0)
 			continue;
-		err_set(in->e, b->le.code ? b->le.code : (int)r, "%s",
-		        b->le.code ? b->le.msg : "body read failed");
+		if (!b->quiet)
+			err_set(in->e, b->le.code ? b->le.code : (int)r, "%s",
+			        b->le.code ? b->le.msg : "body read failed");
 		in->err = (int)r;
 		body_release_conn(b, 0);
 		return r;
@@ -939,9 +942,7 @@ static int body_close(struct io_in *in)
 		/* a small rest is cheaper to read than a new connection */
 		char tmp[4096];
 		size_t drained = 0;
-		struct err scratch, *saved = in->e;
-		err_init(&scratch);
-		in->e = &scratch; /* a failed drain is nobody's concern */
+		b->quiet = 1; /* a failed drain is nobody's concern */
 		if (b->rs) {
 			http_headers_free(&b->rs->hdrs);
 			free(b->rs);
@@ -955,7 +956,6 @@ static int body_close(struct io_in *in)
 			drained += (size_t)r;
 		}
 		in->err = 0;
-		in->e = saved;
 	}
 	body_release_conn(b, b->done);
 	if (b->rs) {

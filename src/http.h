@@ -127,7 +127,10 @@ struct http_response {
 	char url[HTTP_URL_MAX]; /* the URL that answered, after redirects */
 	/* The body: always set on success (empty for HEAD, 1xx, 204, 304). Reading it to the
 	 * end hands the connection back to the pool. A GET body broken mid-way is resumed with
-	 * Range (HTTP_MAX_TRIES in all) so the reader sees one continuous stream. */
+	 * Range (HTTP_MAX_TRIES in all) so the reader sees one continuous stream.
+	 * Its errors are written to the struct err given to http_request (io.h's shared
+	 * message buffer): a caller that passed a short-lived one re-points it first,
+	 * rs->body->e = e, before handing the response on. */
 	struct io_in *body;
 };
 
