@@ -711,12 +711,14 @@ static int emit_write(void *data, unsigned char *p, size_t n)
 	return buf_append(data, p, n) == 0;
 }
 
-static int emit_node(yaml_emitter_t *em, const struct yaml_node *n, int depth)
+/* is_key: a mapping key, whose text is all that counts (null does not apply to it). */
+static int emit_node(yaml_emitter_t *em, const struct yaml_node *n, int depth, int is_key)
 {
 	yaml_event_t ev;
 	if (depth > YAML_DEPTH_MAX * 4)
 		return 0;
-	if (!n) {
+	if (!n || (!is_key && yaml_is_null(n))) {
+		/* written out, as an empty plain scalar in flow context would become '' */
 		if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)"null", 4, 1, 1,
 		                                  YAML_ANY_SCALAR_STYLE))
 			return 0;
@@ -738,7 +740,7 @@ static int emit_node(yaml_emitter_t *em, const struct yaml_node *n, int depth)
 		    !yaml_emitter_emit(em, &ev))
 			return 0;
 		for (size_t i = 0; i < n->n; i++)
-			if (!emit_node(em, n->kids[i], depth + 1))
+			if (!emit_node(em, n->kids[i], depth + 1, 0))
 				return 0;
 		return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
 	}
@@ -746,7 +748,7 @@ static int emit_node(yaml_emitter_t *em, const struct yaml_node *n, int depth)
 	    !yaml_emitter_emit(em, &ev))
 		return 0;
 	for (size_t i = 0; i < 2 * n->n; i++)
-		if (!emit_node(em, n->kids[i], depth + 1))
+		if (!emit_node(em, n->kids[i], depth + 1, i % 2 == 0))
 			return 0;
 	return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
 }
@@ -766,7 +768,7 @@ int yaml_emit_text(const struct yaml_node *n, struct buf *out, struct err *e)
 	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
 	     yaml_emitter_emit(&em, &ev) &&
 	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
-	     yaml_emitter_emit(&em, &ev) && emit_node(&em, n, 0) &&
+	     yaml_emitter_emit(&em, &ev) && emit_node(&em, n, 0, 0) &&
 	     yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
 	     yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
 	     yaml_emitter_flush(&em);
