@@ -358,6 +358,11 @@ static struct hconn *pool_take(struct http_client *cl, const char *key)
 static void pool_put(struct http_client *cl, struct hconn *hc)
 {
 	struct hconn *old = NULL;
+	if (hc->rpos != hc->rlen) {
+		/* bytes after the response we did not ask for: not a connection to trust */
+		hconn_free(hc);
+		return;
+	}
 	pthread_mutex_lock(&cl->mu);
 	if (cl->nidle == HTTP_POOL_MAX) {
 		old = cl->idle[0];
