@@ -31,6 +31,11 @@ LIB_SRCS := $(filter-out src/main.c src/cmd_%.c,$(SRCS))
 HDRS := $(wildcard src/*.h)
 OBJS_MUSL := $(SRCS:src/%.c=build/musl/%.o)
 LIBOBJS_MUSL := $(LIB_SRCS:src/%.c=build/musl/%.o)
+# Optional, off by default: `make EMBED_CA=1` links EMBED_CA_FILE in as the CA bundle of
+# last resort (docs/tls.md). The generated source stays in build/, never in git.
+EMBED_CA_FILE = /etc/ssl/certs/ca-certificates.crt
+EMBED_CA_OBJ_1 = build/musl/tls_ca.o
+OBJS_MUSL += $(EMBED_CA_OBJ_$(EMBED_CA))
 OBJS_ASAN := $(SRCS:src/%.c=build/asan/%.o)
 LIBOBJS_ASAN := $(LIB_SRCS:src/%.c=build/asan/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -57,6 +62,13 @@ build/musl/cmd_version.o build/asan/cmd_version.o: build/git-rev
 build/musl/%.o: src/%.c $(HDRS) $(VENDOR)/.built
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(CFLAGS_MUSL) -c $< -o $@
+
+build/musl/tls_ca.c: $(EMBED_CA_FILE) src/tls_ca.sh
+	@mkdir -p $(@D)
+	sh src/tls_ca.sh $(EMBED_CA_FILE) >$@.tmp && mv $@.tmp $@
+
+build/musl/tls_ca.o: build/musl/tls_ca.c
+	$(CC_MUSL) $(CFLAGS_MUSL) -c build/musl/tls_ca.c -o $@
 
 build/asan/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)

@@ -36,11 +36,10 @@ static const char *const system_bundles[] = {
     "/etc/pki/tls/cacert.pem",
 };
 
-#ifdef POLYCRATE_EMBED_CA
-/* Generated at build time from the build host's bundle (make EMBED_CA=1). */
-extern const unsigned char tls_embedded_ca[];
-extern const size_t tls_embedded_ca_len;
-#endif
+/* The optional built-in bundle (make EMBED_CA=1 links src/tls_ca.sh's output): weak, so
+ * that without it the symbols are null and every other binary links as it is. */
+extern const unsigned char tls_embedded_ca[] __attribute__((weak));
+extern const size_t tls_embedded_ca_len __attribute__((weak));
 
 /* ---- trust anchor sets ---- */
 
@@ -530,15 +529,17 @@ static int load_trust(struct err *e)
 		rc = 0;
 		goto out;
 	}
-#ifdef POLYCRATE_EMBED_CA
-	rc = load_pem_mem(&g_trust, "built-in CA bundle", tls_embedded_ca, tls_embedded_ca_len, e);
-	if (rc < 0)
+	if (&tls_embedded_ca_len != NULL && tls_embedded_ca != NULL) {
+		rc = load_pem_mem(&g_trust, "built-in CA bundle", tls_embedded_ca,
+		                  tls_embedded_ca_len, e);
+		if (rc < 0)
+			goto out;
+		snprintf(g_source, sizeof g_source, "the built-in CA bundle");
+		rc = 0;
 		goto out;
-	snprintf(g_source, sizeof g_source, "the built-in CA bundle");
-	rc = 0;
-#else
-	snprintf(g_source, sizeof g_source, "no CA bundle (none of the system paths exists)");
-#endif
+	}
+	snprintf(g_source, sizeof g_source,
+	         "no CA bundle (none of the system paths exists; see docs/tls.md)");
 out:
 	if (rc < 0) {
 		ta_set_free(&g_trust);

@@ -40,6 +40,38 @@ t_rc 5 "certs.d is per host:port" env SSL_CERT_FILE=/dev/null \
 	"$GET" "https://127.0.0.1:$REG_PORT/v2/"
 cp "$CA" "$POLYCRATE_CERTS_D_ROOT/127.0.0.1:$REG_PORT/ca.crt"
 t_rc 0 "certs.d for an IP" env SSL_CERT_FILE=/dev/null "$GET" "https://127.0.0.1:$REG_PORT/v2/"
+
+# make EMBED_CA=1: a built-in bundle (here: the test CA) is the last resort when the host has
+# no bundle at all (a private mount namespace hides /etc/ssl and /etc/pki).
+if unshare --mount -- true 2>/dev/null; then
+	sh "$TOP/src/tls_ca.sh" "$CA" >"$T_TMP/tls_ca.c"
+	if musl-gcc -std=c11 -D_GNU_SOURCE -O2 -I"$vendor/include" -I"$TOP/src" -static \
+		-o "$T_TMP/tls_get_ca" "$TOP/bench/tls_get.c" "$TOP/src/tls.c" "$TOP/src/http.c" \
+		"$TOP/src/net.c" "$TOP/src/io.c" "$TOP/src/err.c" "$TOP/src/buf.c" \
+		"$TOP/src/log.c" "$T_TMP/tls_ca.c" "$vendor/lib/libbearssl.a" 2>"$T_TMP/cc.log"; then
+		hide='for d in /etc/ssl /etc/pki; do [ -d $d ] && mount -t tmpfs none $d; done'
+		nocd=POLYCRATE_CERTS_D_ROOT=$T_TMP/no-certs.d
+		t_rc 0 "built-in CA bundle when the host has none" unshare --mount -- /bin/sh -c \
+			"$hide; exec env -u SSL_CERT_FILE -u SSL_CERT_DIR $nocd POLYCRATE_LOGLEVEL=2 \
+			$T_TMP/tls_get_ca https://localhost:$REG_PORT/v2/"
+		t_contains "says it used the built-in bundle" "$T_STDERR" "from the built-in CA bundle"
+		t_rc 5 "without it, no anchors at all" unshare --mount -- /bin/sh -c \
+			"$hide; exec env -u SSL_CERT_FILE -u SSL_CERT_DIR $nocd $GET https://localhost:$REG_PORT/v2/"
+		t_contains "and the error says so" "$T_STDERR" "unknown authority"
+		if [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+			# the host's bundle lacks the test CA: it is used, so this fails
+			t_rc 5 "a system bundle wins over the built-in one" env SSL_CERT_FILE= \
+				SSL_CERT_DIR= $nocd POLYCRATE_LOGLEVEL=2 "$T_TMP/tls_get_ca" \
+				"https://localhost:$REG_PORT/v2/"
+			t_contains "names the system bundle" "$T_STDERR" \
+				"from /etc/ssl/certs/ca-certificates.crt"
+		fi
+	else
+		T_OUT=$(cat "$T_TMP/cc.log") t_fail "building the driver with a built-in bundle"
+	fi
+else
+	t_skip "no mount namespaces (built-in CA bundle)"
+fi
 t_registry_stop
 
 # A registry that only speaks HTTP, asked https:// first.
