@@ -14,6 +14,8 @@ Flags:
   --chunk-min-length N add "OCI-Chunk-Min-Length: N" to responses to upload POST/PATCH
   --root DIR           serve files of DIR under /_f/files/NAME (Range supported)
   --log FILE           one line per request (method, path, status)
+  --tls-cert FILE      speak TLS on the main listeners (PEM certificate chain) ...
+  --tls-key FILE       ... with this key; the second listener stays plain
 It prints "PORT <port> <second_port>" on stdout. SIGTERM stops it. A second listener (on
 SECOND_PORT, 127.0.0.1) answers everything like the first; it exists so that a redirect
 to it is a redirect to another host:port, and it records the Authorization it receives.
@@ -54,6 +56,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import socketserver
 import sys
 import threading
@@ -109,6 +112,12 @@ class Handler(socketserver.BaseRequestHandler):
     def setup(self):
         self.sock = self.request
         self.sock.settimeout(IO_TIMEOUT)
+        ctx = self.server.tls
+        if ctx is not None:
+            try:
+                self.sock = ctx.wrap_socket(self.sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.sock = None
         self.buf = b""
         self.raw = b""
         self.second = self.server.second
@@ -185,6 +194,8 @@ class Handler(socketserver.BaseRequestHandler):
 
     def handle(self):
         served = 0
+        if self.sock is None:
+            return
         try:
             for _ in range(MAX_REQS_PER_CONN):
                 self.raw = b""
@@ -232,7 +243,7 @@ class Handler(socketserver.BaseRequestHandler):
         finally:
             try:
                 self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
+            except (OSError, ValueError):
                 pass
 
     def tunnel(self, target):
@@ -566,9 +577,10 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, second, family=socket.AF_INET):
+    def __init__(self, addr, second, family=socket.AF_INET, tls=None):
         self.address_family = family
         self.second = second
+        self.tls = tls
         super().__init__(addr, Handler)
 
 
@@ -587,7 +599,8 @@ def main():
         flags[a] = args[i + 1]
         i += 2
     known = {"--port", "--host", "--ipv6", "--port-file", "--timeout", "--upstream",
-             "--max-put", "--chunk-min-length", "--root", "--log"}
+             "--max-put", "--chunk-min-length", "--root", "--log", "--tls-cert",
+             "--tls-key"}
     for k in flags:
         if k not in known:
             sys.exit(f"fault_server: unknown flag {k}")
@@ -597,7 +610,11 @@ def main():
     opts["root"] = flags.get("--root")
     opts["log"] = flags.get("--log")
     reset()
-    main_srv = Server((flags["--host"], int(flags["--port"])), False)
+    tls = None
+    if "--tls-cert" in flags:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(flags["--tls-cert"], flags.get("--tls-key"))
+    main_srv = Server((flags["--host"], int(flags["--port"])), False, tls=tls)
     port = main_srv.server_address[1]
     second = Server(("127.0.0.1", 0), True)
     opts["second_port"] = second.server_address[1]
@@ -605,7 +622,7 @@ def main():
     v6 = 0
     if flags.get("--ipv6"):
         try:
-            servers.append(Server(("::1", port), False, socket.AF_INET6))
+            servers.append(Server(("::1", port), False, socket.AF_INET6, tls))
             v6 = 1
         except OSError:
             pass

@@ -48,6 +48,19 @@ fault_start --timeout 1 || t_fail "fault server starts (timeout)"
 sleep 2.5
 if kill -0 "$FS_PID" 2>/dev/null; then t_fail "stops after --timeout"; else t_ok "stops after --timeout"; fi
 
+# TLS on the main listener (for faults over HTTPS)
+if t_mkca "$T_TMP/ca" localhost 127.0.0.1 && fault_start --timeout 120 \
+	--tls-cert "$T_TMP/ca/server.crt" --tls-key "$T_TMP/ca/server.key"; then
+	u="https://localhost:$FS_PORT"
+	t_eq "TLS data" "$(c --cacert "$T_TMP/ca/ca.crt" "$u/_f/data?size=70000" | wc -c)" 70000
+	t_eq "TLS drop" "$(c --cacert "$T_TMP/ca/ca.crt" "$u/_f/drop?size=70000&after=3000" | wc -c)" 3000
+	t_eq "TLS by IP" "$(c --cacert "$T_TMP/ca/ca.crt" "https://127.0.0.1:$FS_PORT/_f/data?size=5" | wc -c)" 5
+	t_eq "second listener stays plain" "$(c "http://127.0.0.1:$FS_PORT2/_f/authcheck")" "auth=none"
+	kill "$FS_PID"
+else
+	t_fail "TLS fault server starts"
+fi
+
 # a reverse proxy in front of a real registry
 if t_registry plain; then
 	fault_start --timeout 120 --upstream "http://$REG_ADDR" --max-put 4096 \
