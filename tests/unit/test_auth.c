@@ -210,4 +210,392 @@ static void test_basic_flow(void)
 	auth_free(a);
 }
 
-T_MAIN(test_parse_table, test_parse_lookups, test_base64, test_basic_flow)
+/* ---- Bearer flows against tests/token_server.py ---- */
+
+#define SERVER_WAIT_MS 20000
+#define REALM_FMT "Bearer realm=\"http://127.0.0.1:%d/token\",service=\"polycrate-test\""
+
+struct tsrv {
+	pid_t pid;
+	int port;
+	char dir[128];
+};
+
+static const char *script_path(const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "tests/%s", name);
+	if (access(out, R_OK) != 0)
+		snprintf(out, n, "../../../tests/%s", name);
+	return out;
+}
+
+/* Starts the token server with users ("user:password" lines) and extra arguments. */
+static int tsrv_start(struct tsrv *t, const char *users, const char *a1, const char *a2,
+                      const char *a3, const char *a4)
+{
+	char script[256], pf[192], uf[192];
+	memset(t, 0, sizeof *t);
+	snprintf(t->dir, sizeof t->dir, "/tmp/polycrate-auth-%d-XXXXXX", (int)getpid());
+	if (!mkdtemp(t->dir))
+		return -1;
+	snprintf(pf, sizeof pf, "%s/port", t->dir);
+	snprintf(uf, sizeof uf, "%s/users", t->dir);
+	FILE *f = fopen(uf, "w");
+	if (!f)
+		return -1;
+	fputs(users, f);
+	fclose(f);
+	script_path("token_server.py", script, sizeof script);
+	t->pid = fork();
+	if (t->pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execl("/usr/bin/python3", "python3", script, "--dir", t->dir, "--users", uf,
+		      "--port-file", pf, "--lifetime", "300", a1, a2, a3, a4, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < SERVER_WAIT_MS / 50; i++) {
+		f = fopen(pf, "r");
+		if (f) {
+			int n = fscanf(f, "%d", &t->port);
+			fclose(f);
+			if (n == 1)
+				return 0;
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void tsrv_stop(struct tsrv *t)
+{
+	char cmd[256];
+	if (t->pid > 0) {
+		kill(t->pid, SIGTERM);
+		waitpid(t->pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof cmd, "%s/requests.jsonl", t->dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof cmd, "%s/cert.pem", t->dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof cmd, "%s/key.pem", t->dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof cmd, "%s/users", t->dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof cmd, "%s/port", t->dir);
+	unlink(cmd);
+	rmdir(t->dir);
+}
+
+/* The recorded requests: their count, and the last line into last. */
+static int tsrv_requests(const struct tsrv *t, char *last, size_t n)
+{
+	char p[192], line[8192];
+	int count = 0;
+	snprintf(p, sizeof p, "%s/requests.jsonl", t->dir);
+	FILE *f = fopen(p, "r");
+	last[0] = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		count++;
+		snprintf(last, n, "%s", line);
+	}
+	fclose(f);
+	return count;
+}
+
+static struct auth_creds test_creds;
+static int creds_lookup(void *arg, const char *registry, struct auth_creds *out, struct err *e)
+{
+	if (!test_creds.username[0])
+		return 0;
+	*out = test_creds;
+	return 1;
+}
+
+static struct http_client *client(void)
+{
+	struct http_client *cl = http_client_new();
+	struct err e;
+	err_init(&e);
+	http_client_set_proxy(cl, NULL, NULL, NULL, &e);
+	http_client_set_timeouts(cl, 5000, 10000);
+	return cl;
+}
+
+static const char *authz(struct auth_ctx *a, const char *const *sc, size_t n,
+                         struct http_headers *h)
+{
+	static struct err e;
+	err_init(&e);
+	http_headers_free(h);
+	if (auth_header(a, "reg.test", sc, n, h, &e) < 0)
+		return e.msg;
+	const char *v = http_headers_get(h, "Authorization");
+	return v ? v : "";
+}
+
+static void test_bearer_flow(void)
+{
+	struct tsrv t;
+	struct err e;
+	struct http_headers h;
+	char chal[256], last[8192];
+	if (tsrv_start(&t, "tester:secret-pw\n", "--expires-in", "1", "--token-field",
+	               "access_token") < 0) {
+		t_skip("token server did not start");
+		tsrv_stop(&t);
+		return;
+	}
+	struct http_client *cl = client();
+	struct auth_ctx *a = auth_new(cl);
+	http_headers_init(&h);
+	memset(&test_creds, 0, sizeof test_creds);
+	strcpy(test_creds.username, "tester");
+	strcpy(test_creds.password, "secret-pw");
+	auth_set_lookup(a, creds_lookup, NULL);
+	snprintf(chal, sizeof chal, REALM_FMT ",scope=\"repository:team/x:pull\"", t.port);
+	const char *pull[] = {"repository:team/x:pull"};
+	const char *push[] = {"repository:team/x:pull,push"};
+	const char *mount[] = {"repository:team/y:pull,push", "repository:team/x:pull"};
+	const char *mount2[] = {"repository:team/x:pull", "repository:team/y:pull,push"};
+
+	err_init(&e);
+	T_EQ_STR(authz(a, pull, 1, &h), ""); /* nothing known: anonymous first */
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 1);
+	T_CHECKF(strstr(last, "\"method\": \"GET\"") && strstr(last, "\"user\": \"tester\"") &&
+	             strstr(last, "\"scopes\": [\"repository:team/x:pull\"]") &&
+	             strstr(last, "\"service\": \"polycrate-test\""),
+	         "%s", last);
+	T_CHECK(strncmp(authz(a, pull, 1, &h), "Bearer eyJ", 10) == 0);
+	/* cached: no new request, although expires_in was 1 (at least 60 s count) */
+	T_CHECK(strncmp(authz(a, pull, 1, &h), "Bearer eyJ", 10) == 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 1);
+	/* a new scope set on a Bearer registry: fetched at once, one scope parameter each */
+	T_CHECK(strncmp(authz(a, push, 1, &h), "Bearer eyJ", 10) == 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 2);
+	T_CHECKF(strstr(last, "\"scopes\": [\"repository:team/x:pull,push\"]") != NULL, "%s", last);
+	T_CHECK(strncmp(authz(a, mount, 2, &h), "Bearer eyJ", 10) == 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 3);
+	T_CHECKF(strstr(last, "\"scopes\": [\"repository:team/y:pull,push\", "
+	                      "\"repository:team/x:pull\"]") != NULL,
+	         "%s", last);
+	/* the same set in another order is the same cache entry */
+	T_CHECK(strncmp(authz(a, mount2, 2, &h), "Bearer eyJ", 10) == 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 3);
+	/* a 401 with a cached token: fetched again once; refused again: ERR_AUTH */
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 4);
+	snprintf(chal, sizeof chal, REALM_FMT ",error=\"insufficient_scope\"", t.port);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), ERR_AUTH);
+	T_CHECKF(strstr(e.msg, "authentication required: insufficient_scope") != NULL, "%s", e.msg);
+	T_EQ_STR(e.hint, "polycrate login reg.test");
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 4);
+	/* the scope from the challenge when the caller gives none */
+	err_init(&e);
+	snprintf(chal, sizeof chal, REALM_FMT ",scope=\"repository:z:pull repository:w:pull\"",
+	         t.port);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, NULL, 0, &e), 0);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 5);
+	T_CHECKF(strstr(last, "\"scopes\": [\"repository:z:pull\", \"repository:w:pull\"]") != NULL,
+	         "%s", last);
+
+	/* a wrong password: the token server's words */
+	auth_free(a);
+	a = auth_new(cl);
+	strcpy(test_creds.password, "wrong");
+	auth_set_lookup(a, creds_lookup, NULL);
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), ERR_AUTH);
+	T_CHECKF(strstr(e.msg, "authentication required: invalid username or password") != NULL,
+	         "%s", e.msg);
+	T_EQ_STR(e.hint, "polycrate login reg.test");
+	/* anonymous: refused by this server */
+	auth_free(a);
+	a = auth_new(cl);
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), ERR_AUTH);
+	T_CHECKF(strstr(e.msg, "authentication required") != NULL, "%s", e.msg);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 7);
+	T_CHECKF(strstr(last, "\"user\": null") && strstr(last, "\"basic\": false"), "%s", last);
+	/* a realm that is no http(s) URL */
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", "Bearer realm=\"file:///etc/passwd\"", pull, 1, &e),
+	         ERR_AUTH);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 7);
+	http_headers_free(&h);
+	auth_free(a);
+	http_client_free(cl);
+	tsrv_stop(&t);
+}
+
+/* GET realm?service&offline_token=true with Basic: the refresh token. */
+static int get_refresh(const struct tsrv *t, char *out, size_t n)
+{
+	struct http_client *cl = client();
+	struct http_headers h;
+	struct http_request rq;
+	struct http_response rs;
+	struct buf b;
+	struct err e;
+	char url[256];
+	int rc = -1;
+	err_init(&e);
+	http_headers_init(&h);
+	buf_init(&b, 0);
+	memset(&rq, 0, sizeof rq);
+	memset(&rs, 0, sizeof rs);
+	http_headers_add(&h, "Authorization", "Basic dGVzdGVyOnNlY3JldC1wdw==");
+	snprintf(url, sizeof url,
+	         "http://127.0.0.1:%d/token?service=polycrate-test&offline_token=true", t->port);
+	rq.method = "GET";
+	rq.url = url;
+	rq.headers = &h;
+	if (http_request(cl, &rq, &rs, &e) == 0 && http_response_slurp(&rs, &b, 65536, &e) == 0) {
+		const char *p = strstr(buf_cstr(&b), "\"refresh_token\": \"");
+		if (p && sscanf(p + 18, "%63[0-9a-f]", out) == 1 && n > 64)
+			rc = 0;
+	}
+	http_response_free(&rs);
+	http_headers_free(&h);
+	buf_free(&b);
+	http_client_free(cl);
+	return rc;
+}
+
+static void test_identity_token(void)
+{
+	struct tsrv t, t2;
+	struct err e;
+	struct http_headers h;
+	char chal[256], last[8192], refresh[128];
+	const char *pull[] = {"repository:team/x:pull"};
+	if (tsrv_start(&t, "tester:secret-pw\n", "--token-field", "token", "--post", "200") < 0 ||
+	    get_refresh(&t, refresh, sizeof refresh) < 0) {
+		t_skip("token server did not start");
+		tsrv_stop(&t);
+		return;
+	}
+	struct http_client *cl = client();
+	struct auth_ctx *a = auth_new(cl);
+	http_headers_init(&h);
+	memset(&test_creds, 0, sizeof test_creds);
+	strcpy(test_creds.username, "tester");
+	strcpy(test_creds.identity_token, refresh);
+	auth_set_lookup(a, creds_lookup, NULL);
+	snprintf(chal, sizeof chal, REALM_FMT, t.port);
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), 0);
+	T_CHECKF(e.msg[0] == 0, "%s", e.msg);
+	T_EQ_INT(tsrv_requests(&t, last, sizeof last), 2);
+	T_CHECKF(strstr(last, "\"method\": \"POST\"") &&
+	             strstr(last, "\"grant\": \"refresh_token\"") &&
+	             strstr(last, "\"scopes\": [\"repository:team/x:pull\"]"),
+	         "%s", last);
+	T_CHECK(strncmp(authz(a, pull, 1, &h), "Bearer eyJ", 10) == 0);
+	/* a refresh token the server does not know: its words (invalid_grant) */
+	auth_free(a);
+	a = auth_new(cl);
+	strcpy(test_creds.identity_token, "0123456789abcdef");
+	auth_set_lookup(a, creds_lookup, NULL);
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), ERR_AUTH);
+	T_CHECKF(strstr(e.msg, "invalid_grant") != NULL, "%s", e.msg);
+	auth_free(a);
+	tsrv_stop(&t);
+
+	/* GHCR-like: POST answered 405, so GET with Basic (the token as password) */
+	if (tsrv_start(&t2, "tester:ghp-token\n", "--post", "405", "--anonymous", "pull") < 0) {
+		t_skip("token server did not start");
+		tsrv_stop(&t2);
+		http_client_free(cl);
+		return;
+	}
+	a = auth_new(cl);
+	strcpy(test_creds.identity_token, "ghp-token");
+	auth_set_lookup(a, creds_lookup, NULL);
+	snprintf(chal, sizeof chal, REALM_FMT, t2.port);
+	err_init(&e);
+	T_EQ_INT(auth_challenge(a, "reg.test", chal, pull, 1, &e), 0);
+	T_CHECKF(e.msg[0] == 0, "%s", e.msg);
+	T_EQ_INT(tsrv_requests(&t2, last, sizeof last), 2);
+	T_CHECKF(strstr(last, "\"method\": \"GET\"") && strstr(last, "\"user\": \"tester\""), "%s",
+	         last);
+	T_CHECK(strncmp(authz(a, pull, 1, &h), "Bearer eyJ", 10) == 0);
+	http_headers_free(&h);
+	auth_free(a);
+	http_client_free(cl);
+	tsrv_stop(&t2);
+}
+
+/* Several threads on one context: headers, new scopes and challenges at once. */
+struct thr {
+	struct auth_ctx *a;
+	int port, id, ok;
+};
+
+static void *thr_run(void *arg)
+{
+	struct thr *t = arg;
+	char scope[64], chal[256];
+	struct http_headers h;
+	struct err e;
+	http_headers_init(&h);
+	snprintf(chal, sizeof chal, REALM_FMT, t->port);
+	for (int i = 0; i < 20; i++) {
+		snprintf(scope, sizeof scope, "repository:t%d/r%d:pull", t->id, i % 4);
+		const char *sc[] = {scope};
+		err_init(&e);
+		http_headers_free(&h);
+		if (auth_header(t->a, "reg.test", sc, 1, &h, &e) < 0)
+			continue;
+		if (!http_headers_get(&h, "Authorization") &&
+		    auth_challenge(t->a, "reg.test", chal, sc, 1, &e) < 0)
+			continue;
+		http_headers_free(&h);
+		if (auth_header(t->a, "reg.test", sc, 1, &h, &e) == 0 &&
+		    http_headers_get(&h, "Authorization"))
+			t->ok++;
+	}
+	http_headers_free(&h);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct tsrv t;
+	struct thr th[4];
+	pthread_t id[4];
+	if (tsrv_start(&t, "tester:secret-pw\n", "--post", "200", "--anonymous", "pull") < 0) {
+		t_skip("token server did not start");
+		tsrv_stop(&t);
+		return;
+	}
+	struct http_client *cl = client();
+	struct auth_ctx *a = auth_new(cl);
+	memset(&test_creds, 0, sizeof test_creds);
+	strcpy(test_creds.username, "tester");
+	strcpy(test_creds.password, "secret-pw");
+	auth_set_lookup(a, creds_lookup, NULL);
+	for (int i = 0; i < 4; i++) {
+		th[i] = (struct thr){a, t.port, i, 0};
+		pthread_create(&id[i], NULL, thr_run, &th[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(id[i], NULL);
+		T_EQ_INT(th[i].ok, 20);
+	}
+	char last[8192];
+	/* one token per (thread, repository): 16, and the first challenge's */
+	int n = tsrv_requests(&t, last, sizeof last);
+	T_CHECKF(n >= 16 && n <= 20, "%d requests", n);
+	auth_free(a);
+	http_client_free(cl);
+	tsrv_stop(&t);
+}
+
+T_MAIN(test_parse_table, test_parse_lookups, test_base64, test_basic_flow, test_bearer_flow,
+       test_identity_token, test_threads)
