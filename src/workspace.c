@@ -328,8 +328,8 @@ static int parse_block(const struct ctx *c, const struct yaml_node *n, const cha
 	if (b->labels) {
 		for (size_t i = 0; i < b->labels->n; i++) {
 			const struct yaml_node *v = b->labels->kids[2 * i + 1];
-			snprintf(path, sizeof path, "%.150s%slabels.%.100s", where, *where ? "." : "",
-			         b->labels->kids[2 * i]->str);
+			snprintf(path, sizeof path, "%.150s%slabels.%.100s", where,
+			         *where ? "." : "", b->labels->kids[2 * i]->str);
 			if (v->kind != YAML_KIND_SCALAR)
 				return bad(c, v, path, "expected a string, found a %s",
 				           yaml_kind_name(v));
@@ -339,8 +339,8 @@ static int parse_block(const struct ctx *c, const struct yaml_node *n, const cha
 		if (!(b->actions = calloc(actions->n, sizeof *b->actions)))
 			return oom(c);
 		for (size_t i = 0; i < actions->n; i++) {
-			snprintf(path, sizeof path, "%.200s%sactions[%zu]", where, *where ? "." : "",
-			         i);
+			snprintf(path, sizeof path, "%.200s%sactions[%zu]", where,
+			         *where ? "." : "", i);
 			rc = parse_action(c, actions->kids[i], path, &b->actions[i]);
 			b->nactions = i + 1;
 			if (rc < 0)
