@@ -3,6 +3,7 @@
 
 #include "auth.h"
 #include "blocks.h"
+#include "credstore.h"
 #include "fs.h"
 #include "http.h"
 #include "lock.h"
@@ -94,6 +95,7 @@ static int ctx_net(struct ctx *c)
 	c->auth = auth_new(c->http);
 	if (!c->auth)
 		return err_set(&c->e, ERR_FAIL, "out of memory");
+	auth_set_lookup(c->auth, credstore_lookup, NULL); /* docker config, helpers (1.4) */
 	return 0;
 }
 
