@@ -14,11 +14,18 @@
 
 /* ---- writer ---- */
 
+/*
+ * Input is staged into fixed IO_BUFSZ pieces before deflate sees it: zlib's stored blocks
+ * (level 0) depend on how input arrives, so this keeps every level's output a function of
+ * the bytes alone, and spares deflate the tar writer's many small writes.
+ */
 struct gz_out {
 	struct io_out out;
 	struct io_out *next;
 	z_stream z;
 	uint32_t crc, isize; /* isize: input length mod 2^32, as the trailer wants */
+	size_t staged;
+	unsigned char in[IO_BUFSZ];
 	unsigned char buf[IO_BUFSZ];
 };
 
@@ -42,26 +49,42 @@ static int flush_buf(struct gz_out *s)
 	return 0;
 }
 
+/* Deflates the staged input: all of it with Z_NO_FLUSH, or to the end with Z_FINISH. */
+static int deflate_staged(struct gz_out *s, int flush)
+{
+	int zr, rc;
+	s->crc = (uint32_t)crc32(s->crc, s->in, (uInt)s->staged);
+	s->isize += (uint32_t)s->staged;
+	s->z.next_in = s->in;
+	s->z.avail_in = (uInt)s->staged;
+	s->staged = 0;
+	for (;;) {
+		if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
+			return rc;
+		zr = deflate(&s->z, flush);
+		if (zr == Z_STREAM_END || (flush == Z_NO_FLUSH && !s->z.avail_in))
+			return 0;
+		/* Z_BUF_ERROR with room left would mean no progress: never loop on it */
+		if (zr != Z_OK && (zr != Z_BUF_ERROR || s->z.avail_out))
+			return io_out_fail(&s->out, ERR_FAIL, "gzip: deflate failed (%d)", zr);
+	}
+}
+
 static int gz_out_write(struct io_out *out, const void *p, size_t n)
 {
 	struct gz_out *s = (struct gz_out *)out;
 	const unsigned char *c = p;
+	int rc;
 	while (n) {
-		uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
-		s->crc = (uint32_t)crc32(s->crc, c, chunk);
-		s->isize += (uint32_t)chunk;
-		s->z.next_in = (Bytef *)c;
-		s->z.avail_in = chunk;
-		while (s->z.avail_in) {
-			int zr, rc;
-			if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
-				return rc;
-			zr = deflate(&s->z, Z_NO_FLUSH);
-			if (zr != Z_OK && zr != Z_BUF_ERROR)
-				return io_out_fail(out, ERR_FAIL, "gzip: deflate failed (%d)", zr);
-		}
-		c += chunk;
-		n -= chunk;
+		size_t k = sizeof s->in - s->staged;
+		if (k > n)
+			k = n;
+		memcpy(s->in + s->staged, c, k);
+		s->staged += k;
+		c += k;
+		n -= k;
+		if (s->staged == sizeof s->in && (rc = deflate_staged(s, Z_NO_FLUSH)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -69,16 +92,9 @@ static int gz_out_write(struct io_out *out, const void *p, size_t n)
 static int gz_out_close(struct io_out *out, int abort)
 {
 	struct gz_out *s = (struct gz_out *)out;
-	int rc = out->err, zr;
-	while (!abort && !rc) {
-		if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
-			break;
-		zr = deflate(&s->z, Z_FINISH);
-		if (zr == Z_STREAM_END)
-			break;
-		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			rc = io_out_fail(out, ERR_FAIL, "gzip: deflate failed (%d)", zr);
-	}
+	int rc = out->err;
+	if (!abort && !rc)
+		rc = deflate_staged(s, Z_FINISH);
 	if (!abort && !rc && s->z.avail_out < GZ_TRAILER_LEN)
 		rc = flush_buf(s);
 	if (!abort && !rc) {

@@ -133,7 +133,7 @@ static void test_deterministic(void)
 	struct buf a, b, c;
 	fill_text(data, n);
 	fill_random(data + 100000, 50000, 3);
-	for (int level = 1; level <= 9; level += 4) {
+	for (int level = 0; level <= 9; level += level < 3 ? 1 : 3) {
 		buf_init(&a, 0);
 		buf_init(&b, 0);
 		buf_init(&c, 0);
@@ -144,7 +144,7 @@ static void test_deterministic(void)
 		T_CHECK(a.len == c.len && memcmp(a.p, c.p, a.len) == 0);
 		/* the header: magic, deflate, no flags, mtime 0, XFL, OS 255 */
 		unsigned char want[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-		want[8] = level == 9 ? 2 : level == 1 ? 4 : 0;
+		want[8] = level == 9 ? 2 : level < 2 ? 4 : 0; /* zlib's rule */
 		T_EQ_MEM(a.p, want, 10);
 		/* trailer: CRC-32 and length, little-endian */
 		uint32_t crc = (uint32_t)crc32(0, data, (uInt)n);
