@@ -696,6 +696,8 @@ static void test_rude_servers(void)
 	    {"c.recv(1024); c.sendall(b'\\x16\\x03\\x03\\x00\\x02zz'); c.close()",
 	     "TLS handshake failed"},
 	    {"c.recv(1024); c.sendall(bytes(range(256)) * 4); c.close()", "TLS handshake failed"},
+	    {"c.sendall(b'SSH-2.0-OpenSSH_9.2\\r\\n'); c.recv(1024); c.close()",
+	     "does not speak TLS (it sent \"SSH-2..."},
 	};
 	for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
 		char prog[1024], line[256];
