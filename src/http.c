@@ -1805,6 +1805,7 @@ int http_request(struct http_client *cl, const struct http_request *rq, struct h
 			          next.port);
 			discard(rs);
 			u = next;
+			tries = 0; /* each hop gets its own tries (and its body a resume budget) */
 			continue;
 		}
 		if (retry_status(st) && tries < cl->max_tries && idempotent(method, rq->flags) &&

@@ -37,7 +37,8 @@ Behaviours (all paths under /_f/, parameters in the query):
   /_f/headers?size=N   one header of N bytes; &count=N N headers; &endless=1 headers that
                        never end (stops after 64 MiB or the timeout)
   /_f/redirect?to=URL&code=C   C (302) with Location URL; /_f/loop redirects to itself;
-                       /_f/chain?n=K redirects K times then says "done"
+                       /_f/chain?n=K redirects K times then says "done" (or, with
+                       &to=URL, redirects there at the end)
   /_f/cross?code=C&path=P   C (302) to the second listener's P (default /_f/authcheck)
   /_f/authcheck        200, body "auth=<value>" or "auth=none"
   /_f/echo             200, body = the exact request bytes received (head and body)
@@ -399,11 +400,15 @@ class Handler(socketserver.BaseRequestHandler):
     def f_chain(self, method, q, hdrs, served):
         self.read_body(hdrs, lambda d: None)
         n = int(q.get("n", "0"))
-        if n <= 0:
+        if n <= 0 and q.get("to"):
+            self.respond(int(q.get("code", "302")), b"", {"Location": q["to"]})
+        elif n <= 0:
             self.respond(200, f"done {method}".encode())
         else:
+            to = urllib.parse.quote(q.get("to", ""), safe="")
             self.respond(int(q.get("code", "302")), b"",
-                         {"Location": f"chain?n={n - 1}&code={q.get('code', '302')}"})
+                         {"Location": f"chain?n={n - 1}&code={q.get('code', '302')}"
+                                      + (f"&to={to}" if to else "")})
         return True
 
     def f_cross(self, method, q, hdrs, served):

@@ -226,6 +226,12 @@ static void test_resume(void)
 	T_EQ_INT(fetch(cl, "GET", "/_f/drop?size=150000&after=70000&norange=1&id=r3", NULL, &b, &e),
 	         200);
 	T_CHECK(is_pattern(&b, 150000));
+	/* behind a chain of redirects (as blobs behind a CDN) the final hop still resumes */
+	T_EQ_INT(fetch(cl, "GET",
+	               "/_f/chain?n=8&code=307&to=drop%3Fsize=100000%26after=30000%26id=r7", NULL,
+	               &b, &e),
+	         200);
+	T_CHECK(is_pattern(&b, 100000));
 	/* a wrong Content-Range is an error */
 	T_EQ_INT(
 	    fetch(cl, "GET", "/_f/drop?size=150000&after=70000&badrange=1&id=r4", NULL, &b, &e),
