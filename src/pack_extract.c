@@ -18,6 +18,7 @@
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define OPEN_DIR (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define DIR_MISSING (-1000) /* open_dir: no such folder (apart from every ERR_ code) */
 
 void pack_limits_default(struct pack_limits *l)
 {
@@ -253,7 +254,7 @@ const char *pack_link_rule(const char *path, const char *target)
 /*
  * The fd of folder rel (normalised, "" for the root), walking from the root one
  * component at a time without following symlinks. create: missing folders are made.
- * Returns an fd the caller must not close (the cache owns it), -ENOENT when missing and
+ * Returns an fd the caller must not close (the cache owns it), DIR_MISSING when missing and
  * not created, or a negative error with *x->e set (a refusal or a system error).
  */
 static int open_dir(struct pack_extract *x, const char *entry, const char *rel, int create)
@@ -287,7 +288,7 @@ static int open_dir(struct pack_extract *x, const char *entry, const char *rel, 
 			int en = errno;
 			struct stat st;
 			if (en == ENOENT && !create) {
-				next = -ENOENT;
+				next = DIR_MISSING;
 			} else if (en == ELOOP ||
 			           (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			            S_ISLNK(st.st_mode))) {
@@ -389,7 +390,7 @@ static int do_whiteout(struct pack_extract *x, const char *entry, const char *di
 {
 	int dirfd = open_dir(x, entry, dir, 0), rc;
 	const char *name = base + strlen(WH_PREFIX);
-	if (dirfd == -ENOENT)
+	if (dirfd == DIR_MISSING)
 		return 0; /* nothing below to hide */
 	if (dirfd < 0)
 		return dirfd;
@@ -492,7 +493,7 @@ static int do_entry(struct pack_extract *x, struct tar_reader *r, const struct t
 		if (!strcmp(tdir, dir) && !strcmp(tbase, base))
 			return refuse(x, ent->path, "hardlink to itself");
 		tfd = open_dir(x, ent->path, tdir, 0);
-		if (tfd == -ENOENT)
+		if (tfd == DIR_MISSING)
 			return refuse(x, ent->path, "hardlink to an entry not extracted before");
 		if (tfd < 0)
 			return tfd;
