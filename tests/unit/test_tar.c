@@ -221,6 +221,21 @@ static void test_writer_big_and_misuse(void)
 	T_EQ_INT(b.p[156], 'x');
 	T_CHECK(strstr(b.p + 512, " size=10737418240\n") != NULL);
 	T_EQ_MEM(b.p + 1024 + 124, "00000000000\0", 12);
+	{
+		/* the reader takes the size from the PAX record */
+		struct io_in *in = io_in_mem(b.p, b.len, &e);
+		struct tar_reader r;
+		const struct tar_entry *ent;
+		tar_reader_init(&r, in, &e);
+		if (T_CHECK(tar_next(&r, &ent) == 1)) {
+			T_EQ_INT(ent->size, 10ULL << 30);
+			T_EQ_STR(ent->path, "big");
+		}
+		T_EQ_INT(tar_next(&r, &ent), ERR_INTEGRITY); /* no data follows */
+		tar_reader_free(&r);
+		io_in_close(in);
+		err_init(&e);
+	}
 	io_out_abort(out);
 	buf_free(&b);
 
