@@ -72,13 +72,13 @@ run() {
 		ms=$(((t1 - t0) / 1000000))
 		{ [ -z "$best" ] || [ "$ms" -lt "$best" ]; } && best=$ms
 		read -r r u s < <(tail -n 1 "$work/rss")
-		c=$(echo "($u + $s) * 1000" | bc -l | cut -d. -f1)
+		c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%d", (u + s) * 1000 }')
 		{ [ -z "$cpu" ] || [ "$c" -lt "$cpu" ]; } && cpu=$c
 		[ "$r" -gt "$rss" ] && rss=$r
 	done
-	printf '| %-42s | %7d | %7.0f | %7d | %9.0f | %7d |\n' "$label" "$best" \
-		"$(echo "$bytes / 1048576 / ($best / 1000)" | bc -l)" "$cpu" \
-		"$(echo "$bytes / 1048576 / (($cpu + 1) / 1000)" | bc -l)" "$rss"
+	awk -v l="$label" -v b="$bytes" -v ms="$best" -v c="$cpu" -v r="$rss" 'BEGIN {
+		printf "| %-42s | %7d | %7.0f | %7d | %9.0f | %7d |\n", l, ms,
+			b / 1048576 / (ms / 1000), c, b / 1048576 / ((c > 0 ? c : 1) / 1000), r }'
 }
 
 url() { echo "https://localhost:$port/blob"; }

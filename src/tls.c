@@ -1,5 +1,4 @@
-/* tls.c - TLS 1.2 client over BearSSL: trust anchors, certs.d, client certs, IP
- * SAN checks */
+/* tls.c - TLS 1.2 client over BearSSL: trust anchors, certs.d, client certs, IP SAN checks */
 #include "tls.h"
 
 #include <arpa/inet.h>
