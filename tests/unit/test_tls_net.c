@@ -290,6 +290,27 @@ struct tcase {
 };
 
 static const struct tcase cases[] = {
+    /* SNI: s_server answers with cert2 only when the client names its -servername */
+    {"SNI sent for a name",
+     "wrongname.crt",
+     "wrongname.key",
+     "-servername localhost -cert2 @good.crt -key2 @good.key",
+     "127.0.0.1",
+     "localhost",
+     "ca.crt",
+     {NULL},
+     NULL,
+     NULL},
+    {"no SNI for an IP",
+     "dnsonly.crt",
+     "dnsonly.key",
+     "-servername 127.0.0.1 -cert2 @good.crt -key2 @good.key",
+     "127.0.0.1",
+     "127.0.0.1",
+     "ca.crt",
+     {NULL},
+     "not valid for IP address 127.0.0.1 (it is for: localhost)",
+     NULL},
     {"by name",
      "good.crt",
      "good.key",
