@@ -16,6 +16,7 @@
 #include "tar.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,9 @@ static int check_install(struct ctx *c, const struct lock_file *lf, const char *
 	return 0;
 }
 
+/* Guards blocks.lock while several pulls run at once (workspace update). */
+static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 {
 	struct ctx_target t = {0};
@@ -277,11 +281,20 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		rc = err_set(&c->e, ERR_USAGE, "install path too long: %s", path);
 		goto out;
 	}
+	pthread_mutex_lock(&lock_mu);
 	rc = check_install(c, lf, path, dest);
+	cur = lock_find(lf, path);
+	char current[DIGEST_STR_MAX] = "";
+	if (cur && cur->manifest_digest)
+		snprintf(current, sizeof current, "%s", cur->manifest_digest);
+	pthread_mutex_unlock(&lock_mu);
 	if (rc < 0)
 		goto out;
-	cur = lock_find(lf, path);
 	reference = t.use.digest[0] ? t.use.digest : t.use.tag[0] ? t.use.tag : "latest";
+	if (c->cli->set[F_LOCKED] && current[0] && !t.use.digest[0]) {
+		log_info("%s: pulling %s as recorded in blocks.lock", t.display, current);
+		reference = current;
+	}
 	pack_limits_default(&po.limits);
 	po.limits.max_entries =
 		(uint64_t)cli_long(c->cli, F_MAX_ENTRIES, (long)po.limits.max_entries, 1, 100000000, &bad);
@@ -292,8 +305,8 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		goto out;
 	}
 	po.tmpdir = c->tmpdir;
-	po.current = cur && fs_is_dir(dest) ? cur->manifest_digest : NULL;
-	po.progress = pull_progress;
+	po.current = current[0] && fs_is_dir(dest) ? current : NULL;
+	po.progress = c->quiet_progress ? NULL : pull_progress;
 	po.arg = &pp;
 	rc = blocks_pull(t.reg, t.repo, reference, dest, &po, &res, &c->e);
 	if (pp.what)
@@ -364,9 +377,11 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		.nlayers = res.nlayers,
 		.pulled_at = when,
 	};
+	pthread_mutex_lock(&lock_mu);
 	rc = lock_put(lf, &en, &c->e);
 	if (rc == 0 && lock_path(c, lpath, sizeof lpath) == 0)
 		rc = lock_write(lpath, lf, &c->e);
+	pthread_mutex_unlock(&lock_mu);
 	if (rc < 0) {
 		err_prefix(&c->e, "%s was installed, but blocks.lock could not be updated",
 			   t.display);
@@ -386,6 +401,26 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 	}
 out:
 	ctx_target_close(&t);
+	return rc;
+}
+
+int ctx_pull(struct ctx *c, const char *text, struct lock_file *lf)
+{
+	struct lock_file own = {0};
+	char lpath[4200];
+	int rc = ctx_lock(c);
+	if (rc < 0)
+		return rc;
+	if (!lf) {
+		rc = lock_path(c, lpath, sizeof lpath);
+		if (rc == 0)
+			rc = lock_read(lpath, &own, &c->e);
+		if (rc < 0)
+			return rc;
+		lf = &own;
+	}
+	rc = pull_one(c, text, lf);
+	lock_free(&own);
 	return rc;
 }
 

@@ -76,7 +76,7 @@ void ctx_close(struct ctx *c)
 	c->lockfd = -1;
 }
 
-static int ctx_net(struct ctx *c)
+int ctx_prepare_net(struct ctx *c)
 {
 	int bad = 0;
 	long cms, ims;
@@ -113,7 +113,7 @@ int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
 	ref_format(&t->written, t->display, sizeof t->display);
 	snprintf(t->api_host, sizeof t->api_host, "%s", ref_api_host(&t->use));
 	ref_api_path(&t->use, t->repo, sizeof t->repo);
-	rc = ctx_net(c);
+	rc = ctx_prepare_net(c);
 	if (rc < 0)
 		return rc;
 	if (cr.username && cr.password) {

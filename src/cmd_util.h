@@ -20,6 +20,7 @@ struct ctx {
 	struct workspace ws; /* loaded by ctx_open */
 	int ws_loaded;
 	int lockfd;          /* the workspace lock, when taken */
+	int quiet_progress;  /* no progress lines (several transfers at once) */
 	struct http_client *http;
 	struct auth_ctx *auth;
 	struct err e;
@@ -46,6 +47,15 @@ struct ctx_target {
  * opens the registry. 0 or an ERR_ code in c->e. ctx_target_close frees. */
 int ctx_target(struct ctx *c, const char *text, struct ctx_target *t);
 void ctx_target_close(struct ctx_target *t);
+
+struct lock_file;
+/* Pulls text into the workspace (takes the lock; lf NULL: read and write blocks.lock
+ * here, else update *lf and write it). Prints the result line. 0 or an ERR_ code in c->e. */
+int ctx_pull(struct ctx *c, const char *text, struct lock_file *lf);
+
+/* Makes the HTTP client and auth context (done by ctx_target when needed; call it first
+ * when threads will share them). */
+int ctx_prepare_net(struct ctx *c);
 
 /* Prints c->e as the error and returns the exit status. */
 int ctx_fail(struct ctx *c);

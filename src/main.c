@@ -81,11 +81,13 @@ static const struct command commands[] = {
 	{"blocks list", NULL, cmd_list, "", "list the workspace's blocks", NULL, FL(F_COUNT_)},
 	{"blocks tags", NULL, cmd_tags, "REF", "list a repository's tags, SemVer-sorted", NULL,
 	 FL(F_COUNT_)},
-	{"run", NULL, NULL, "BLOCK ACTION | WORKFLOW", "run a block's action (or a workflow)", NULL,
-	 FL(F_STEP)},
-	{"workflows run", NULL, NULL, "NAME", "run a workflow's steps in order", NULL,
-	 FL(F_STEP)},
-	{"workspace update", NULL, NULL, "", "install the workspace's dependencies", NULL,
+	{"run", NULL, cmd_run, "BLOCK ACTION | WORKFLOW", "run a block's action (or a workflow)",
+	 "Runs the action's script lines as one /bin/sh -e script in the block's folder, or\n"
+	 "its playbook with ansible-playbook. Exits with the action's status.",
+	 FL(F_STEP, F_LOCKED)},
+	{"workflows run", NULL, cmd_workflows_run, "NAME", "run a workflow's steps in order", NULL,
+	 FL(F_STEP, F_LOCKED)},
+	{"workspace update", NULL, cmd_workspace_update, "", "install the workspace's dependencies", NULL,
 	 FL(F_JOBS, F_LOCKED)},
 	{"login", NULL, cmd_login, "REGISTRY", "store credentials for a registry",
 	 "Checks the credentials against the registry, then stores them in the docker\n"
