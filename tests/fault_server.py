@@ -48,6 +48,8 @@ Behaviours (all paths under /_f/, parameters in the query):
                        &max=N: 413 for more than N bytes
   /_f/hangup?times=K&id=X   the first K requests (per id) get the connection closed
                        without an answer
+  /_f/early?code=C     answers C at once, before reading the request body, then drains
+                       it (&close=1: closes at once, the body unread)
   /_f/slow?delay=S     answers after S seconds
   /_f/garbage          answers bytes that are not HTTP
   CONNECT host:port    a tunnel to 127.0.0.1:port whatever the host (for HTTPS_PROXY tests)
@@ -451,6 +453,16 @@ class Handler(socketserver.BaseRequestHandler):
             return False
         self.respond(200, b"answered")
         return True
+
+    def f_early(self, method, q, hdrs, served):
+        self.respond(int(q.get("code", "413")), b"early answer\n", {"Connection": "close"})
+        if q.get("close"):
+            return False  # closes with the body unread: the peer may see a reset
+        self.sock.shutdown(socket.SHUT_WR)
+        for _ in range(1 << 12):  # drain (bounded) so the client can finish sending
+            if not self.sock.recv(PIECE):
+                break
+        return False
 
     def f_slow(self, method, q, hdrs, served):
         time.sleep(float(q.get("delay", "1")))
