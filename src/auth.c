@@ -823,11 +823,14 @@ static int token_fetch(struct auth_ctx *a, const struct fetch_args *fa, char **t
 		goto out;
 answered:
 	if (status != 200) {
+		const char *what = status == 401 || status == 403 ? "authentication required"
+		                                                  : "token request failed";
 		server_words(body.p ? body.p : "", body.len, words, sizeof words);
-		rc = err_set(e, ERR_AUTH, "%s%s%s (token server of %s answered %d)",
-		             status == 401 || status == 403 ? "authentication required"
-		                                            : "token request failed",
-		             words[0] ? ": " : "", words, fa->registry, status);
+		if (strcasecmp(words, what) == 0)
+			words[0] = 0; /* no echo of our own first words */
+		rc = err_set(e, ERR_AUTH, "%s%s%s (token server of %s answered %d%s)", what,
+		             words[0] ? ": " : "", words, fa->registry, status,
+		             c ? "" : "; no credentials were sent");
 		err_hint(e, "polycrate login %s", fa->registry);
 		goto out;
 	}
