@@ -597,6 +597,34 @@ static void test_proxy(void)
 	T_CHECKF(strncmp(buf_cstr(&b), "GET /_f/echo HTTP/1.1\r\n", 23) == 0, "echo: %s",
 	         buf_cstr(&b));
 	http_response_free(&rs);
+	/* from the environment: lowercase wins over uppercase */
+	char bad[64];
+	snprintf(bad, sizeof bad, "127.0.0.1:1");
+	const struct {
+		const char *lower, *upper;
+	} envs[] = {{NULL, px}, {px, bad}};
+	for (size_t i = 0; i < 2; i++) {
+		unsetenv("http_proxy");
+		unsetenv("HTTP_PROXY");
+		if (envs[i].lower)
+			setenv("http_proxy", envs[i].lower, 1);
+		setenv("HTTP_PROXY", envs[i].upper, 1);
+		struct http_client *ec = http_client_new();
+		struct http_request er = {.method = "GET",
+		                          .url = "http://registry.invalid/_f/echo"};
+		http_client_set_retry(ec, 1, 1);
+		buf_reset(&b);
+		err_init(&e);
+		T_CHECKF(http_request(ec, &er, &rs, &e) == 0, "env case %zu: %s", i, e.msg);
+		http_response_slurp(&rs, &b, 4096, &e);
+		T_CHECKF(strncmp(buf_cstr(&b), "GET http://registry.invalid/_f/echo HTTP/1.1\r\n",
+		                 46) == 0,
+		         "echo: %s", buf_cstr(&b));
+		http_response_free(&rs);
+		http_client_free(ec);
+	}
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
 	/* https through HTTPS_PROXY: a CONNECT tunnel, then the TLS hook, then the request */
 	int calls = 0;
 	http_client_set_tls(cl, fake_tls, &calls);
