@@ -43,6 +43,7 @@ struct proxy {
 	int on;
 	struct http_url u;
 	char auth[HTTP_USERINFO_MAX * 2]; /* "Basic ..." or "" */
+	char bad[ERR_MSG_MAX / 2];        /* set from a bad environment value: requests fail */
 };
 
 struct http_client {
@@ -1079,6 +1080,23 @@ static void base64(const char *in, char *out, size_t n)
 	out[o] = 0;
 }
 
+/* %XX escapes of a URL's userinfo undone (a NUL from %00 ends the text). */
+static void pct_decode(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < n; in++) {
+		if (in[0] == '%' && isxdigit((unsigned char)in[1]) &&
+		    isxdigit((unsigned char)in[2])) {
+			char hx[3] = {in[1], in[2], 0};
+			out[o++] = (char)strtol(hx, NULL, 16);
+			in += 2;
+		} else {
+			out[o++] = *in;
+		}
+	}
+	out[o] = 0;
+}
+
 static int set_proxy(struct proxy *px, const char *v, struct err *e)
 {
 	char tmp[HTTP_URL_MAX];
@@ -1096,8 +1114,9 @@ static int set_proxy(struct proxy *px, const char *v, struct err *e)
 		return ERR_USAGE;
 	}
 	if (px->u.userinfo[0]) {
-		char b64[sizeof px->auth - 8];
-		base64(px->u.userinfo, b64, sizeof b64);
+		char b64[sizeof px->auth - 8], plain[HTTP_USERINFO_MAX];
+		pct_decode(px->u.userinfo, plain, sizeof plain);
+		base64(plain, b64, sizeof b64);
 		snprintf(px->auth, sizeof px->auth, "Basic %s", b64);
 	}
 	px->on = 1;
@@ -1136,11 +1155,19 @@ struct http_client *http_client_new(void)
 	c->retry_base_ms = HTTP_RETRY_BASE_MS;
 	c->max_tries = HTTP_MAX_TRIES;
 	c->seed = (uint64_t)log_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
-	err_init(&e);
-	if (http_client_set_proxy(c, env2("http_proxy", "HTTP_PROXY"),
-	                          env2("https_proxy", "HTTPS_PROXY"), env2("no_proxy", "NO_PROXY"),
-	                          &e) < 0)
-		log_warn("ignoring proxy settings: %s", e.msg);
+	/* a bad value is reported by the requests that would use it, not ignored */
+	struct proxy *pxs[] = {&c->http_proxy, &c->https_proxy};
+	const char *vals[] = {env2("http_proxy", "HTTP_PROXY"), env2("https_proxy", "HTTPS_PROXY")};
+	for (int i = 0; i < 2; i++) {
+		err_init(&e);
+		if (set_proxy(pxs[i], vals[i], &e) < 0) {
+			snprintf(pxs[i]->bad, sizeof pxs[i]->bad, "%s_proxy: %.400s",
+			         i ? "https" : "http", e.msg);
+			pxs[i]->on = 1;
+		}
+	}
+	const char *np = env2("no_proxy", "NO_PROXY");
+	c->no_proxy = np && *np ? strdup(np) : NULL;
 	return c;
 }
 
@@ -1530,6 +1557,8 @@ static int send_once(struct http_client *cl, const struct http_url *u, const cha
 	int rc;
 
 	*out = NULL;
+	if (px && px->bad[0])
+		return err_set(e, ERR_USAGE, "%s", px->bad);
 	snprintf(key, sizeof key, "%s://%s:%d|%s:%d", u->scheme, u->host, u->port,
 	         px ? px->u.host : "", px ? px->u.port : 0);
 	hc = pool_take(cl, key);

@@ -571,7 +571,7 @@ static void test_proxy(void)
 	char px[64];
 	/* the fault server as proxy: the request line carries the absolute URL; no DNS lookup
 	 * of the target happens since only the proxy is connected to */
-	snprintf(px, sizeof px, "http://user:pw@127.0.0.1:%d", srv_port);
+	snprintf(px, sizeof px, "http://user:p%%77@127.0.0.1:%d", srv_port); /* %77 is 'w' */
 	err_init(&e);
 	T_EQ_INT(http_client_set_proxy(cl, px, NULL, "other.invalid", &e), 0);
 	rq.url = "http://registry.invalid:5000/_f/echo";
@@ -623,6 +623,20 @@ static void test_proxy(void)
 		http_response_free(&rs);
 		http_client_free(ec);
 	}
+	/* a bad value fails the requests that would use it (loopback ones still work) */
+	setenv("http_proxy", "socks5://127.0.0.1:1080", 1);
+	struct http_client *bc = http_client_new();
+	struct http_request br = {.method = "GET", .url = "http://registry.invalid/x"};
+	err_init(&e);
+	T_EQ_INT(http_request(bc, &br, &rs, &e), ERR_USAGE);
+	T_CHECKF(strstr(e.msg, "http_proxy") && strstr(e.msg, "only http://"), "msg: %s", e.msg);
+	http_response_free(&rs);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/_f/data?size=1", srv_port);
+	br.url = url;
+	err_init(&e);
+	T_EQ_INT(http_request(bc, &br, &rs, &e), 0);
+	http_response_free(&rs);
+	http_client_free(bc);
 	unsetenv("http_proxy");
 	unsetenv("HTTP_PROXY");
 	/* https through HTTPS_PROXY: a CONNECT tunnel, then the TLS hook, then the request */
