@@ -1132,11 +1132,13 @@ static const char *env2(const char *lower, const char *upper)
 int http_client_set_proxy(struct http_client *c, const char *http_proxy, const char *https_proxy,
                           const char *no_proxy, struct err *e)
 {
+	struct proxy h, s;
 	int rc;
-	if ((rc = set_proxy(&c->http_proxy, http_proxy, e)) < 0)
+	/* all or nothing: a bad value leaves the settings as they were */
+	if ((rc = set_proxy(&h, http_proxy, e)) < 0 || (rc = set_proxy(&s, https_proxy, e)) < 0)
 		return rc;
-	if ((rc = set_proxy(&c->https_proxy, https_proxy, e)) < 0)
-		return rc;
+	c->http_proxy = h;
+	c->https_proxy = s;
 	free(c->no_proxy);
 	c->no_proxy = no_proxy && *no_proxy ? strdup(no_proxy) : NULL;
 	return 0;

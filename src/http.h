@@ -87,7 +87,8 @@ void http_client_free(struct http_client *c);
 void http_client_set_tls(struct http_client *c, http_tls_fn fn, void *arg);
 void http_client_set_timeouts(struct http_client *c, int connect_ms, int io_ms);
 void http_client_set_retry(struct http_client *c, int base_ms, int max_tries);
-/* Replaces the proxy settings taken from the environment (NULL or "" for none). */
+/* Replaces the proxy settings taken from the environment (NULL or "" for none). 0, or
+ * ERR_USAGE for a value that is no http:// proxy URL (then nothing changed). */
 int http_client_set_proxy(struct http_client *c, const char *http_proxy, const char *https_proxy,
                           const char *no_proxy, struct err *e);
 /* TCP connections opened and requests sent since creation (for tests and stats). */
