@@ -16,15 +16,73 @@
 
 #include "buf.h"
 
+/* A string -> value hash (open addressing, at most half full): mapping keys while a
+ * mapping is built or merged, anchors by name. Keys point to strings that outlive it. */
+struct hent {
+	const char *k;
+	void *v;
+};
+struct hmap {
+	struct hent *t;
+	size_t cap, n;
+};
+
+static size_t hstr(const char *s)
+{
+	size_t h = 1469598103934665603ull & (size_t)-1;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
+	return h;
+}
+
+static struct hent *hslot(const struct hmap *h, const char *k)
+{
+	size_t i = hstr(k) & (h->cap - 1);
+	while (h->t[i].k && strcmp(h->t[i].k, k) != 0)
+		i = (i + 1) & (h->cap - 1);
+	return &h->t[i];
+}
+
+static void *hget(const struct hmap *h, const char *k)
+{
+	return h->cap ? hslot(h, k)->v : NULL;
+}
+
+/* Sets k to v (v must not be NULL). 0 or ERR_FAIL (memory; the map is unchanged). */
+static int hput(struct hmap *h, const char *k, void *v)
+{
+	struct hent *e;
+	if (2 * (h->n + 1) > h->cap) {
+		struct hmap g = {NULL, h->cap ? 2 * h->cap : 16, 0};
+		if (!(g.t = calloc(g.cap, sizeof *g.t)))
+			return ERR_FAIL;
+		for (size_t i = 0; i < h->cap; i++)
+			if (h->t[i].k) {
+				*hslot(&g, h->t[i].k) = h->t[i];
+				g.n++;
+			}
+		free(h->t);
+		*h = g;
+	}
+	e = hslot(h, k);
+	if (!e->k)
+		h->n++;
+	e->k = k;
+	e->v = v;
+	return 0;
+}
+
+static void hfree(struct hmap *h)
+{
+	free(h->t);
+	memset(h, 0, sizeof *h);
+}
+
 struct frame {
 	struct yaml_node *n;
 	struct yaml_node *key; /* a mapping's key waiting for its value */
 	char *anchor;
-};
-
-struct anchor {
-	char *name;
-	struct yaml_node *n;
+	struct hmap keys; /* a mapping's keys so far: duplicates are found in O(1) */
 };
 
 struct builder {
@@ -32,9 +90,10 @@ struct builder {
 	struct err *e;
 	struct frame stack[YAML_DEPTH_MAX + 1];
 	int depth;
-	struct anchor *anchors;
-	size_t nanchors, capanchors;
-	/* "<<" values taken out of their mapping: anchors may still point into them */
+	struct hmap anchors; /* name (owned, in names) -> node */
+	char **names;
+	size_t nnames, capnames;
+	/* "<<" pairs taken out of their mapping: anchors may still point into them */
 	struct yaml_node **limbo;
 	size_t nlimbo, caplimbo;
 	int docs;
@@ -214,23 +273,28 @@ static int pair_push(struct yaml_node *m, struct yaml_node *k, struct yaml_node 
 	return 0;
 }
 
-/* Applies "<<" keys of a finished mapping: keys of the merged mappings the mapping lacks
- * are added (earlier sources win over later ones), then the "<<" pair is removed. */
-static int apply_merge(struct builder *b, struct yaml_node *m)
+/* Applies "<<" keys of a finished mapping (keys: its key index): keys of the merged
+ * mappings the mapping lacks are added (earlier sources win over later ones), then the
+ * "<<" pair is removed. */
+static int apply_merge(struct builder *b, struct yaml_node *m, struct hmap *keys)
 {
-	long at = pair_index(m, "<<");
-	struct yaml_node *src;
-	if (at < 0 || !m->kids[2 * at]->plain)
+	struct yaml_node *key = hget(keys, "<<"), *src;
+	size_t at = 0;
+	if (!key || !key->plain)
+		return 0;
+	while (at < m->n && m->kids[2 * at] != key)
+		at++;
+	if (at == m->n)
 		return 0;
 	src = m->kids[2 * at + 1];
 	if (src->kind != YAML_KIND_MAP && src->kind != YAML_KIND_SEQ)
 		return fail_at(b, src->line, src->col, "%s", "merge key << needs a mapping");
-	if (grow((void **)&b->limbo, &b->caplimbo, b->nlimbo + 1, sizeof *b->limbo) < 0)
+	if (grow((void **)&b->limbo, &b->caplimbo, b->nlimbo + 2, sizeof *b->limbo) < 0)
 		return oom(b);
-	yaml_node_free(m->kids[2 * at]);
+	/* the key stays alive too: the index still points at its text */
+	b->limbo[b->nlimbo++] = key;
 	b->limbo[b->nlimbo++] = src;
-	memmove(&m->kids[2 * at], &m->kids[2 * at + 2],
-	        (2 * (m->n - (size_t)at) - 2) * sizeof *m->kids);
+	memmove(&m->kids[2 * at], &m->kids[2 * at + 2], (2 * (m->n - at) - 2) * sizeof *m->kids);
 	m->n--;
 	for (size_t s = 0; s < (src->kind == YAML_KIND_SEQ ? src->n : 1); s++) {
 		const struct yaml_node *mm = src->kind == YAML_KIND_SEQ ? src->kids[s] : src;
@@ -238,13 +302,15 @@ static int apply_merge(struct builder *b, struct yaml_node *m)
 			return fail_at(b, mm->line, mm->col, "%s", "merge key << needs mappings");
 		for (size_t i = 0; i < mm->n; i++) {
 			struct yaml_node *k, *v;
-			if (pair_index(m, mm->kids[2 * i]->str) >= 0)
+			if (hget(keys, mm->kids[2 * i]->str))
 				continue;
 			k = clone_counted(mm->kids[2 * i], &b->d->nodes);
 			v = k ? clone_counted(mm->kids[2 * i + 1], &b->d->nodes) : NULL;
 			if (pair_push(m, k, v) < 0)
 				return b->d->nodes > YAML_NODES_MAX ? too_many(b, mm->line, mm->col)
 				                                    : oom(b);
+			if (hput(keys, k->str, k) < 0)
+				return oom(b);
 		}
 	}
 	return 0;
@@ -256,15 +322,17 @@ static int attach(struct builder *b, struct yaml_node *n, const char *anchor)
 {
 	struct frame *f;
 	if (anchor) {
-		struct anchor *a;
-		if (grow((void **)&b->anchors, &b->capanchors, b->nanchors + 1,
-		         sizeof *b->anchors) < 0 ||
-		    !(b->anchors[b->nanchors].name = strdup(anchor))) {
+		char *name;
+		if (grow((void **)&b->names, &b->capnames, b->nnames + 1, sizeof *b->names) < 0 ||
+		    !(name = strdup(anchor))) {
 			yaml_node_free(n);
 			return oom(b);
 		}
-		a = &b->anchors[b->nanchors++];
-		a->n = n;
+		b->names[b->nnames++] = name;
+		if (hput(&b->anchors, name, n) < 0) { /* a redefined anchor: the latest wins */
+			yaml_node_free(n);
+			return oom(b);
+		}
 	}
 	if (b->depth == 0) {
 		b->d->root = n;
@@ -287,9 +355,9 @@ static int attach(struct builder *b, struct yaml_node *n, const char *anchor)
 	f->key = n;
 	if (n->kind != YAML_KIND_SCALAR)
 		return fail_at(b, n->line, n->col, "%s", "mapping keys must be scalars");
-	if (pair_index(f->n, n->str) >= 0)
+	if (hget(&f->keys, n->str))
 		return fail_at(b, n->line, n->col, "duplicate key \"%.200s\"", n->str);
-	return 0;
+	return hput(&f->keys, n->str, n) < 0 ? oom(b) : 0;
 }
 
 static const char *anchor_of(const yaml_event_t *ev)
@@ -335,12 +403,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		break;
 	case YAML_ALIAS_EVENT: {
 		const char *name = (const char *)ev->data.alias.anchor;
-		const struct yaml_node *target = NULL;
-		for (size_t i = b->nanchors; i-- > 0;)
-			if (strcmp(b->anchors[i].name, name) == 0) {
-				target = b->anchors[i].n;
-				break;
-			}
+		const struct yaml_node *target = hget(&b->anchors, name);
 		if (!target)
 			return fail_at(b, line, col,
 			               "alias *%.200s names no anchor defined before it", name);
@@ -372,6 +435,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		f->n = n;
 		f->key = NULL;
 		f->anchor = NULL;
+		memset(&f->keys, 0, sizeof f->keys);
 		if (a && !(f->anchor = strdup(a)))
 			return oom(b);
 		return 0;
@@ -381,13 +445,12 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		struct frame *f = &b->stack[--b->depth];
 		n = f->n;
 		f->n = NULL;
-		if (n->kind == YAML_KIND_MAP && (rc = apply_merge(b, n)) < 0) {
+		rc = n->kind == YAML_KIND_MAP ? apply_merge(b, n, &f->keys) : 0;
+		hfree(&f->keys);
+		if (rc == 0)
+			rc = attach(b, n, f->anchor);
+		else
 			yaml_node_free(n);
-			free(f->anchor);
-			f->anchor = NULL;
-			return rc;
-		}
-		rc = attach(b, n, f->anchor);
 		free(f->anchor);
 		f->anchor = NULL;
 		return rc;
@@ -407,10 +470,12 @@ static void builder_free(struct builder *b)
 		yaml_node_free(b->stack[i].n);
 		yaml_node_free(b->stack[i].key);
 		free(b->stack[i].anchor);
+		hfree(&b->stack[i].keys);
 	}
-	for (size_t i = 0; i < b->nanchors; i++)
-		free(b->anchors[i].name);
-	free(b->anchors);
+	hfree(&b->anchors);
+	for (size_t i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	free(b->names);
 	for (size_t i = 0; i < b->nlimbo; i++)
 		yaml_node_free(b->limbo[i]);
 	free(b->limbo);
@@ -434,6 +499,8 @@ int yaml_load_mem(const char *name, const char *p, size_t n, struct yaml_doc *d,
 	int rc = 0, done = 0;
 	memset(d, 0, sizeof *d);
 	memset(&b, 0, sizeof b);
+	if (!p)
+		p = ""; /* libyaml asserts on a NULL input even when n is 0 */
 	if (!e) {
 		err_init(&local);
 		e = &local;
@@ -661,6 +728,8 @@ int yaml_seq_push(struct yaml_node *seq, struct yaml_node *item)
 int yaml_merge(struct yaml_node **child, const struct yaml_node *parent, struct err *e)
 {
 	struct yaml_node *c = *child;
+	struct hmap idx = {0};
+	int rc = 0;
 	if (!parent)
 		return 0;
 	if (!c || yaml_is_null(c)) {
@@ -673,20 +742,30 @@ int yaml_merge(struct yaml_node **child, const struct yaml_node *parent, struct 
 	}
 	if (c->kind != YAML_KIND_MAP || parent->kind != YAML_KIND_MAP)
 		return 0;
+	/* the child's keys by text, values are pair numbers + 1 */
+	for (size_t i = 0; i < c->n; i++)
+		if (hput(&idx, c->kids[2 * i]->str, (void *)(uintptr_t)(i + 1)) < 0)
+			goto oom;
 	for (size_t i = 0; i < parent->n; i++) {
 		const char *key = parent->kids[2 * i]->str;
-		long at = pair_index(c, key);
-		int rc;
-		if (at >= 0) {
-			if ((rc = yaml_merge(&c->kids[2 * at + 1], parent->kids[2 * i + 1], e)) < 0)
-				return rc;
+		uintptr_t at = (uintptr_t)hget(&idx, key);
+		if (at) {
+			if ((rc = yaml_merge(&c->kids[2 * (at - 1) + 1], parent->kids[2 * i + 1],
+			                     e)) < 0)
+				goto out;
 			continue;
 		}
 		if (pair_push(c, yaml_clone(parent->kids[2 * i]),
-		              yaml_clone(parent->kids[2 * i + 1])) < 0)
-			return err_set(e, ERR_FAIL, "out of memory merging configuration");
+		              yaml_clone(parent->kids[2 * i + 1])) < 0 ||
+		    hput(&idx, c->kids[2 * (c->n - 1)]->str, (void *)(uintptr_t)c->n) < 0)
+			goto oom;
 	}
-	return 0;
+	goto out;
+oom:
+	rc = err_set(e, ERR_FAIL, "out of memory merging configuration");
+out:
+	hfree(&idx);
+	return rc;
 }
 
 /* 1 when text written plain would not read back as the same string (null, bool, number,

@@ -226,6 +226,29 @@ static void test_bombs(void)
 		buf_puts(&b, "1,");
 	buf_putc(&b, ']');
 	T_EQ_INT(yaml_load_mem("m", b.p, b.len, &d, &e), ERR_USAGE);
+	/* a wide mapping: keys are indexed, so this is quick, and a late duplicate is found */
+	buf_reset(&b);
+	for (int i = 0; i < 40000; i++)
+		buf_printf(&b, "k%d: %d\n", i, i);
+	err_init(&e);
+	T_CHECKF(yaml_load_mem("m", b.p, b.len, &d, &e) == 0, "%s", e.msg);
+	T_EQ_INT(d.root->n, 40000);
+	T_EQ_STR(yaml_str(yaml_map_get(d.root, "k39999")), "39999");
+	struct yaml_node *wide = yaml_new_map();
+	T_EQ_INT(yaml_map_put(wide, "k1", yaml_new_str("mine")), 0);
+	T_EQ_INT(yaml_merge(&wide, d.root, &e), 0);
+	T_EQ_INT(wide->n, 40000);
+	T_EQ_STR(yaml_str(yaml_map_get(wide, "k1")), "mine");
+	T_EQ_STR(yaml_str(yaml_map_get(wide, "k2")), "2");
+	yaml_node_free(wide);
+	yaml_doc_free(&d);
+	buf_puts(&b, "k0: again\n");
+	err_init(&e);
+	T_EQ_INT(yaml_load_mem("m", b.p, b.len, &d, &e), ERR_USAGE);
+	T_CHECKF(strstr(e.msg, "m:40001:1: duplicate key \"k0\"") != NULL, "%s", e.msg);
+	T_EQ_INT(yaml_load_mem("m", NULL, 0, &d, &e), 0);
+	T_CHECK(d.root == NULL);
+	yaml_doc_free(&d);
 	buf_free(&b);
 }
 
