@@ -55,7 +55,7 @@ static void compress_portable(uint32_t hs[8], const uint8_t *p, size_t blocks)
 	for (; blocks; blocks--, p += 64) {
 		uint32_t a = hs[0], b = hs[1], c = hs[2], d = hs[3];
 		uint32_t e = hs[4], f = hs[5], g = hs[6], h = hs[7];
-		for (int i = 0; i < 16; i++)
+		for (size_t i = 0; i < 16; i++)
 			w[i] = load_be32(p + 4 * i);
 		for (int i = 16; i < 64; i++)
 			w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) + w[i - 16];
@@ -85,7 +85,7 @@ static void compress_portable(uint32_t hs[8], const uint8_t *p, size_t blocks)
 #if defined(__x86_64__)
 #define SHANI_ROUNDS4(msg, i)                                                                      \
 	do {                                                                                       \
-		t = _mm_add_epi32((msg), _mm_load_si128((const __m128i *)(K + 4 * (i))));          \
+		t = _mm_add_epi32((msg), _mm_load_si128((const __m128i *)(K + 4 * (size_t)(i))));  \
 		s1 = _mm_sha256rnds2_epu32(s1, s0, t);                                             \
 		t = _mm_shuffle_epi32(t, 0x0E);                                                    \
 		s0 = _mm_sha256rnds2_epu32(s0, s1, t);                                             \
