@@ -600,9 +600,7 @@ static void split_registry(const char *registry, char *host, size_t n, int *port
 	}
 }
 
-/* 1 when Basic credentials may go to the realm: same host as the registry, or https, or
- * a loopback realm. */
-static int realm_may_get_creds(const struct http_url *u, const char *registry)
+int auth_realm_may_get_creds(const struct http_url *u, const char *registry)
 {
 	char host[HTTP_HOST_MAX];
 	int port;
@@ -772,7 +770,7 @@ static int token_fetch(struct auth_ctx *a, const struct fetch_args *fa, char **t
 		rc = ERR_AUTH;
 		goto out;
 	}
-	if (c && !realm_may_get_creds(&u, fa->registry)) {
+	if (c && !auth_realm_may_get_creds(&u, fa->registry)) {
 		log_debug("Not sending credentials for %s to a plain-HTTP realm on %s",
 		          fa->registry, u.host);
 		c = NULL;

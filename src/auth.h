@@ -8,6 +8,7 @@
 
 struct http_client;
 struct http_headers;
+struct http_url;
 
 #define AUTH_USER_MAX 256
 #define AUTH_SECRET_MAX 4096
@@ -119,6 +120,11 @@ int auth_base64_decode(const char *in, char *out, size_t n);
  */
 int auth_login_check(struct auth_ctx *a, const char *base, const char *registry,
                      const struct auth_creds *creds, char *identity, size_t n, struct err *e);
+
+/* 1 when Basic credentials for registry may be sent to the token realm u: the realm is
+ * https, or on loopback, or on the registry's own host; else 0 (the token request then
+ * goes anonymously). */
+int auth_realm_may_get_creds(const struct http_url *u, const char *registry);
 
 /* Wipes n bytes so that the compiler cannot drop it. */
 void auth_wipe(void *p, size_t n);

@@ -210,6 +210,37 @@ static void test_basic_flow(void)
 	auth_free(a);
 }
 
+static void test_realm_creds(void)
+{
+	static const struct {
+		const char *realm, *registry;
+		int ok;
+	} cases[] = {
+	    {"https://auth.example/token", "reg.example", 1},
+	    {"http://auth.example/token", "reg.example", 0}, /* plain HTTP to another host */
+	    {"http://reg.example:8080/token", "reg.example:5000", 1}, /* the registry's host */
+	    {"http://REG.example/token", "reg.example", 1},
+	    {"http://127.0.0.1:9/token", "reg.example", 1},
+	    {"http://localhost/token", "reg.example", 1},
+	    {"http://[::1]:9/token", "reg.example", 1},
+	    {"http://10.0.0.1/token", "reg.example", 0},
+	    {"http://reg.example.evil/token", "reg.example", 0},
+	    {"http://fe80::1/token", "[fe80::1]:5000", 0}, /* no valid URL: parse fails */
+	    {"http://[fe80::1]/token", "[fe80::1]:5000", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct http_url u;
+		struct err e;
+		err_init(&e);
+		if (http_url_parse(cases[i].realm, &u, &e) < 0) {
+			T_CHECKF(cases[i].ok == 0, "case %zu: %s", i, e.msg);
+			continue;
+		}
+		T_CHECKF(auth_realm_may_get_creds(&u, cases[i].registry) == cases[i].ok, "case %zu",
+		         i);
+	}
+}
+
 /* ---- Bearer flows against tests/token_server.py ---- */
 
 #define SERVER_WAIT_MS 20000
@@ -597,5 +628,5 @@ static void test_threads(void)
 	tsrv_stop(&t);
 }
 
-T_MAIN(test_parse_table, test_parse_lookups, test_base64, test_basic_flow, test_bearer_flow,
-       test_identity_token, test_threads)
+T_MAIN(test_parse_table, test_parse_lookups, test_base64, test_basic_flow, test_realm_creds,
+       test_bearer_flow, test_identity_token, test_threads)
