@@ -52,7 +52,8 @@ struct io_in *digest_in(struct io_in *src, struct digest_result *res, struct err
  * (or their count differs from expect_size, unless expect_size is -1): the message
  * names both digests. More bytes than expect_size fail as soon as they arrive. Bytes are
  * passed up before the verdict, so the caller trusts them only once the final read
- * returned 0 or the close returned 0; a close before the end reads the rest of src so
+ * returned 0 or the close returned 0; a close before the end reads the rest of src (up
+ * to 1 MiB, DIGEST_DRAIN_MAX in digest.c; more left is ERR_INTEGRITY "not verified") so
  * that the verdict covers every byte. A bad expect string is ERR_USAGE (src closed). */
 struct io_in *digest_verify_in(struct io_in *src, const char *expect, int64_t expect_size,
                                struct err *e);

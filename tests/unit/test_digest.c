@@ -483,6 +483,27 @@ static void test_verify_in(void)
 	T_EQ_INT(io_read(in, tmp, 100), 100);
 	T_EQ_INT(io_in_close(in), 0);
 	T_EQ_INT(e.code, 0);
+	/* closed far from the end: not read to the end, and not taken as verified */
+	{
+		size_t bign = 3 << 20;
+		uint8_t *big = calloc(1, bign);
+		char bigd[DIGEST_STR_MAX];
+		sha256_str(big, bign, bigd);
+		err_init(&e);
+		in = digest_verify_in(io_in_mem(big, bign, &e), bigd, (int64_t)bign, &e);
+		T_EQ_INT(io_read(in, tmp, 100), 100);
+		T_EQ_INT(io_in_close(in), ERR_INTEGRITY);
+		T_CHECKF(strstr(e.msg, "not verified") && strstr(e.msg, bigd), "%s", e.msg);
+		/* read to within 1 MiB of the end: the rest is read and verified */
+		err_init(&e);
+		in = digest_verify_in(io_in_mem(big, bign, &e), bigd, (int64_t)bign, &e);
+		uint8_t *sink = malloc((2 << 20) + 5);
+		T_EQ_INT(io_read_full(in, sink, (2 << 20) + 5), (2 << 20) + 5);
+		free(sink);
+		T_EQ_INT(io_in_close(in), 0);
+		T_EQ_INT(e.code, 0);
+		free(big);
+	}
 	/* a bad expected digest: refused up front, src closed */
 	int closed = 0;
 	in = digest_verify_in(t_src_new(blob, 10, 10, -1, &closed, &e), "sha512:00", 10, &e);
