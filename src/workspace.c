@@ -434,6 +434,8 @@ static int parse_registry(const struct ctx *c, const struct yaml_node *reg, stru
 	}
 	if (!proxy || !proxy->n)
 		return 0;
+	if (proxy->n > WORKSPACE_PROXY_MAX)
+		return bad(c, proxy, "registry.proxy", "more than %d rules", WORKSPACE_PROXY_MAX);
 	if (!(ws->proxy = calloc(proxy->n, sizeof *ws->proxy)) ||
 	    !(ws->proxy_view = calloc(proxy->n, sizeof *ws->proxy_view)))
 		return oom(c);

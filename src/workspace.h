@@ -19,7 +19,8 @@ struct buf;
 #define WORKSPACE_VALUE_MAX 4096    /* a string after ${VAR} expansion */
 #define WORKSPACE_SCAN_DEPTH_MAX 16 /* folders below the blocks root */
 #define WORKSPACE_BLOCKS_MAX 4096   /* blocks found below the blocks root */
-#define WORKSPACE_LIST_MAX 10000    /* entries of any list (actions, proxy rules, steps...) */
+#define WORKSPACE_LIST_MAX 10000    /* entries of any list (actions, steps, dependencies...) */
+#define WORKSPACE_PROXY_MAX 256     /* registry.proxy rules (each reference tries them all) */
 
 /*
  * Every struct below owns its strings (NULL when a key is absent or null) and points into

@@ -389,6 +389,22 @@ static void test_schema_errors(void)
 		T_CHECK(ws.name == NULL && ws.file == NULL);
 		workspace_free(&ws);
 	}
+	/* too many proxy rules */
+	{
+		struct buf many;
+		struct workspace w2;
+		struct err e2;
+		buf_init(&many, 0);
+		buf_puts(&many, "registry:\n  proxy:\n");
+		for (int i = 0; i <= WORKSPACE_PROXY_MAX; i++)
+			buf_printf(&many, "    - {from: a%d.io, to: b.io/x}\n", i);
+		err_init(&e2);
+		T_EQ_INT(workspace_load_mem("workspace.poly", many.p, many.len, &w2, &e2),
+		         ERR_USAGE);
+		T_CHECKF(strstr(e2.msg, "workspace.poly:3:5: registry.proxy: more than 256 rules"),
+		         "%s", e2.msg);
+		buf_free(&many);
+	}
 	/* unknown keys are warnings, with their position */
 	struct workspace ws;
 	struct err e;
