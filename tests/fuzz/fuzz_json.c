@@ -1,5 +1,5 @@
 /* fuzz_json.c - libFuzzer target: the parser on any bytes; what it accepts must survive a
- * write-back through the writer and parse again to the same shape */
+ * write-back through the writer, parse again, and write back to the same bytes */
 #include "buf.h"
 #include "err.h"
 #include "json.h"
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_doc d, d2;
 	struct json_tok small[16];
 	struct json_writer w;
-	struct buf b;
+	struct buf b, b2;
 	struct err e;
 	int rc;
 	err_init(&e);
@@ -98,6 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err_init(&e);
 	if (json_parse(&d2, b.p, b.len, &e) < 0)
 		abort(); /* the writer made something the parser refuses */
+	/* and writing is idempotent: the second write-back gives the same bytes */
+	buf_init(&b2, 0);
+	json_w_init(&w, &b2, &e);
+	rewrite(&d2, 0, &w);
+	if (json_w_finish(&w) < 0 || b2.len != b.len || memcmp(b2.p, b.p, b.len) != 0)
+		abort();
+	buf_free(&b2);
 	json_free(&d2);
 	buf_free(&b);
 	json_free(&d);
