@@ -12,6 +12,7 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,32 @@ int ctx_prepare_net(struct ctx *c)
 	return 0;
 }
 
+/* Registries found to speak plain HTTP in this process: later handles skip the HTTPS try. */
+#define PLAIN_CACHE_MAX 64
+static char plain_hosts[PLAIN_CACHE_MAX][REF_NAME_MAX + 1];
+static int nplain;
+static pthread_mutex_t plain_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int known_plain(const char *host)
+{
+	int hit = 0;
+	pthread_mutex_lock(&plain_mu);
+	for (int i = 0; i < nplain && !hit; i++)
+		hit = !strcmp(plain_hosts[i], host);
+	pthread_mutex_unlock(&plain_mu);
+	return hit;
+}
+
+static void remember_plain(const char *host)
+{
+	if (known_plain(host))
+		return;
+	pthread_mutex_lock(&plain_mu);
+	if (nplain < PLAIN_CACHE_MAX)
+		snprintf(plain_hosts[nplain++], sizeof plain_hosts[0], "%s", host);
+	pthread_mutex_unlock(&plain_mu);
+}
+
 int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
 {
 	struct ref_creds cr = {0};
@@ -132,6 +159,7 @@ int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
 	ro.n_insecure_hosts = (size_t)c->cli->nmulti;
 	ro.http = c->http;
 	ro.auth = c->auth;
+	ro.plain_http = known_plain(t->api_host);
 	t->reg = registry_open(t->api_host, &ro, &c->e);
 	if (!t->reg)
 		return c->e.code ? c->e.code : ERR_FAIL;
@@ -141,6 +169,8 @@ int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
 
 void ctx_target_close(struct ctx_target *t)
 {
+	if (t->reg && !strncmp(registry_base(t->reg), "http://", 7))
+		remember_plain(t->api_host);
 	registry_close(t->reg);
 	t->reg = NULL;
 }

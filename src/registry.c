@@ -267,9 +267,19 @@ static int settle(struct registry *r, struct err *e)
 		         r->u.port);
 		hq.method = "GET";
 		hq.url = url;
+		/* where plain HTTP may follow, one quick HTTPS try first: a plain-HTTP answer is
+		 * no passing fault to retry; anything else gets the usual retries below */
+		hq.flags = !plain && r->allow_plain ? HTTP_NO_RETRY : 0;
 		err_init(&le);
 		r->nreq++;
 		rc = http_request(r->http, &hq, &rs, &le);
+		if (rc < 0 && hq.flags && !tls_err_plain_http(&le)) {
+			http_response_free(&rs);
+			hq.flags = 0;
+			err_init(&le);
+			r->nreq++;
+			rc = http_request(r->http, &hq, &rs, &le);
+		}
 		if (rc == 0) {
 			http_response_free(&rs);
 			snprintf(r->base, sizeof r->base, "%s://%s:%d", plain ? "http" : "https",

@@ -199,6 +199,17 @@ class Handler(socketserver.BaseRequestHandler):
         served = 0
         if self.sock is None:
             return
+        if self.server.tls is None:
+            # a TLS hello on a plain listener gets a plain-HTTP answer, as Go's servers
+            # (docker-registry among them) give one
+            try:
+                self.recv_more()
+            except (Closed, OSError):
+                return
+            if self.buf[:1] == b"\x16":
+                self.sock.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                                  b"Content-Length: 0\r\n\r\n")
+                return
         try:
             for _ in range(MAX_REQS_PER_CONN):
                 self.raw = b""
