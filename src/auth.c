@@ -1131,6 +1131,7 @@ static int ping(struct auth_ctx *a, const char *base, const char *authz, int *st
 		goto out;
 	}
 	rq.method = "GET";
+	rq.flags = HTTP_NO_RETRY; /* login answers at once; a plain-HTTP peer is no transient error */
 	rq.url = buf_cstr(&url);
 	rq.headers = &h;
 	rc = http_request(a->http, &rq, &rs, e);
