@@ -36,6 +36,7 @@ struct hconn {
 	size_t rpos, rlen;
 	uint64_t resp_bytes; /* bytes read since the request was sent */
 	int reused;
+	int64_t idle_since; /* log_now_ms() when pooled */
 	char rbuf[RBUF_SIZE];
 };
 
@@ -51,7 +52,7 @@ struct http_client {
 	struct hconn *idle[HTTP_POOL_MAX];
 	size_t nidle;
 	uint64_t nconn, nreq, seed;
-	int connect_ms, io_ms, retry_base_ms, max_tries;
+	int connect_ms, io_ms, retry_base_ms, max_tries, idle_ms;
 	http_tls_fn tls;
 	void *tls_arg;
 	struct proxy http_proxy, https_proxy;
@@ -349,9 +350,11 @@ static struct hconn *pool_take(struct http_client *cl, const char *key)
 			}
 		}
 		pthread_mutex_unlock(&cl->mu);
-		if (!found || idle_alive(found))
+		if (!found)
+			return NULL;
+		if (log_now_ms() - found->idle_since <= cl->idle_ms && idle_alive(found))
 			return found;
-		log_trace("connection to %s was closed by the server while idle", found->name);
+		log_trace("idle connection to %s is closed or too old; not reused", found->name);
 		hconn_free(found);
 	}
 }
@@ -371,6 +374,7 @@ static void pool_put(struct http_client *cl, struct hconn *hc)
 		cl->nidle--;
 	}
 	hc->rpos = hc->rlen = 0;
+	hc->idle_since = log_now_ms();
 	cl->idle[cl->nidle++] = hc;
 	pthread_mutex_unlock(&cl->mu);
 	hconn_free(old);
@@ -1156,6 +1160,7 @@ struct http_client *http_client_new(void)
 	c->io_ms = NET_IO_TIMEOUT_MS;
 	c->retry_base_ms = HTTP_RETRY_BASE_MS;
 	c->max_tries = HTTP_MAX_TRIES;
+	c->idle_ms = HTTP_POOL_IDLE_MS;
 	c->seed = (uint64_t)log_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
 	/* a bad value is reported by the requests that would use it, not ignored */
 	struct proxy *pxs[] = {&c->http_proxy, &c->https_proxy};
@@ -1194,6 +1199,11 @@ void http_client_set_timeouts(struct http_client *c, int connect_ms, int io_ms)
 {
 	c->connect_ms = connect_ms;
 	c->io_ms = io_ms;
+}
+
+void http_client_set_idle(struct http_client *c, int idle_ms)
+{
+	c->idle_ms = idle_ms < 0 ? 0 : idle_ms;
 }
 
 void http_client_set_retry(struct http_client *c, int base_ms, int max_tries)

@@ -22,6 +22,7 @@
 #define HTTP_RETRY_BASE_MS 500        /* default backoff base: base * 2^(try-1), jittered */
 #define HTTP_RETRY_AFTER_MAX_MS 60000 /* a longer Retry-After is cut to this */
 #define HTTP_POOL_MAX 16              /* idle kept-alive connections per client */
+#define HTTP_POOL_IDLE_MS 30000       /* an idle connection older than this is not reused */
 #define HTTP_DRAIN_MAX 65536          /* body bytes read away to keep a connection on close */
 
 /* A parsed absolute URL. host has no brackets; path starts with '/' and holds the query. */
@@ -87,6 +88,8 @@ void http_client_free(struct http_client *c);
 void http_client_set_tls(struct http_client *c, http_tls_fn fn, void *arg);
 void http_client_set_timeouts(struct http_client *c, int connect_ms, int io_ms);
 void http_client_set_retry(struct http_client *c, int base_ms, int max_tries);
+/* How long a pooled connection may sit idle and still be reused (HTTP_POOL_IDLE_MS). */
+void http_client_set_idle(struct http_client *c, int idle_ms);
 /* Replaces the proxy settings taken from the environment (NULL or "" for none). 0, or
  * ERR_USAGE for a value that is no http:// proxy URL (then nothing changed). */
 int http_client_set_proxy(struct http_client *c, const char *http_proxy, const char *https_proxy,

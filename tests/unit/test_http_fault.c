@@ -170,12 +170,19 @@ static void test_keepalive(void)
 	T_EQ_INT(fetch(cl, "GET", "/_f/data?size=5", NULL, &b, &e), 200);
 	http_client_stats(cl, &nc, &nr);
 	T_EQ_INT(nc, 1);
+	/* a connection idle for longer than the client allows is not reused */
+	http_client_set_idle(cl, 100);
+	usleep(250000);
+	T_EQ_INT(fetch(cl, "GET", "/_f/data?size=5", NULL, &b, &e), 200);
+	http_client_stats(cl, &nc, &nr);
+	T_EQ_INT(nc, 2);
+	http_client_set_idle(cl, HTTP_POOL_IDLE_MS);
 	/* until-close bodies cannot keep the connection */
 	T_EQ_INT(fetch(cl, "GET", "/_f/data?size=70000&close=1", NULL, &b, &e), 200);
 	T_CHECK(is_pattern(&b, 70000));
 	T_EQ_INT(fetch(cl, "GET", "/_f/data?size=5", NULL, &b, &e), 200);
 	http_client_stats(cl, &nc, &nr);
-	T_EQ_INT(nc, 2);
+	T_EQ_INT(nc, 3);
 	buf_free(&b);
 	http_client_free(cl);
 }
