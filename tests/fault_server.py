@@ -534,22 +534,25 @@ class Handler(socketserver.BaseRequestHandler):
         try:
             lines = [f"{method} {target} HTTP/1.1"]
             for k, v in order:
-                if k.lower() in ("content-length", "transfer-encoding", "connection"):
+                if k.lower() in ("content-length", "transfer-encoding", "connection", "expect"):
                     continue
                 lines.append(f"{k}: {v}")
             lines.append(f"Content-Length: {len(payload)}")
             lines.append("Connection: close")
             s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
             f = s.makefile("rb")
-            status = f.readline(MAX_HEAD).decode("latin-1").rstrip("\r\n")
-            rh = []
-            for _ in range(MAX_LINES):
-                l = f.readline(MAX_HEAD).decode("latin-1").rstrip("\r\n")
-                if not l:
+            for _ in range(8):  # 1xx answers are not the response
+                status = f.readline(MAX_HEAD).decode("latin-1").rstrip("\r\n")
+                rh = []
+                for _ in range(MAX_LINES):
+                    l = f.readline(MAX_HEAD).decode("latin-1").rstrip("\r\n")
+                    if not l:
+                        break
+                    k, v = l.split(":", 1)
+                    rh.append((k.strip(), v.strip()))
+                code = int(status.split(" ")[1])
+                if code >= 200:
                     break
-                k, v = l.split(":", 1)
-                rh.append((k.strip(), v.strip()))
-            code = int(status.split(" ")[1])
             length = None
             out = [status]
             chunked = False

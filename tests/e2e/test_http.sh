@@ -86,6 +86,23 @@ if t_registry plain; then
 	stats=$(c "$p/_f/stats")
 	t_contains "counts per method and path" "$stats" '"POST /v2/e2e/blob/blobs/uploads/": 1'
 	t_contains "counts GET /v2/" "$stats" '"GET /v2/": 1'
+	# without --max-put: a 2 MB PUT for which curl sends Expect: 100-continue goes through
+	# (the proxy neither forwards Expect nor hands the registry's 100 back as the answer)
+	fault_start --timeout 120 --upstream "http://$REG_ADDR" || t_fail "second proxy starts"
+	p="http://127.0.0.1:$FS_PORT"
+	head -c 2000000 /dev/urandom >"$T_TMP/mid"
+	dg2="sha256:$(sha256sum "$T_TMP/mid" | cut -d' ' -f1)"
+	hdrs=$(c -D - -o /dev/null -X POST "$p/v2/e2e/mid/blobs/uploads/")
+	loc=$(printf '%s\n' "$hdrs" | tr -d '\r' | sed -n 's/^Location: //Ip' | head -n 1)
+	case "$loc" in /*) loc="$p$loc" ;; esac
+	loc=$(printf '%s' "$loc" | sed "s#//127.0.0.1:$REG_PORT#//127.0.0.1:$FS_PORT#")
+	sep='?'
+	case "$loc" in *\?*) sep='&' ;; esac
+	t_eq "2 MB PUT with Expect: 100-continue" "$(c -o /dev/null -w '%{http_code}' -X PUT \
+		-H 'Expect: 100-continue' -H 'Content-Type: application/octet-stream' \
+		--data-binary @"$T_TMP/mid" "$loc${sep}digest=$dg2")" 201
+	t_eq "that blob reads back" "$(c "$p/v2/e2e/mid/blobs/$dg2" | sha256sum | cut -d' ' -f1)" \
+		"${dg2#sha256:}"
 else
 	t_fail "registry starts"
 fi
