@@ -554,6 +554,16 @@ static void test_atomic_commit_abort(void)
 	T_EQ_INT(stat(path, &st), 0);
 	T_EQ_INT(st.st_size, 3);
 	T_EQ_INT(count_temps(), 0);
+	/* 1-byte writes */
+	out = io_out_atomic(path, 0644, &e);
+	for (int i = 0; i < 3001; i++)
+		T_CHECK(io_write(out, data + i, 1) == 0);
+	T_EQ_INT(io_out_close(out), 0);
+	buf_reset(&b);
+	in = io_in_file(path, &e);
+	T_EQ_INT(drain(in, 7, &b), 3001);
+	T_EQ_INT(io_in_close(in), 0);
+	T_EQ_MEM(b.p, data, 3001);
 	/* a symlink at the target is replaced, not followed */
 	char link[128], aim[128];
 	snprintf(link, sizeof link, "%s/link", tmpdir);
