@@ -9,6 +9,8 @@
 #   t_free_port          a free TCP port on 127.0.0.1
 #   t_registry MODE      start Debian's docker-registry on 127.0.0.1 (plain|htpasswd|tls|
 #                        tls-htpasswd|token); sets REG_HOST REG_PORT REG_ADDR REG_DIR REG_PID
+#                        (REG_LISTEN, REG_FIXED_PORT, REG_TLS_NAMES, REG_USER/REG_PASS change
+#                        the address, the port, the certificate's names, the htpasswd user)
 #   t_registry_stop      stop the last one started (all are stopped at exit anyway)
 #   t_mkca DIR NAMES...  a CA and a server certificate for the names (DNS or IP) in DIR
 #   t_in_netns HOSTS CMD...  run CMD in new network+mount namespaces, loopback up, with a
@@ -174,7 +176,7 @@ t_registry() {
 	T_REG_N=$((T_REG_N + 1))
 	REG_DIR="$T_TMP/registry-$T_REG_N"
 	mkdir -p "$REG_DIR/data"
-	REG_PORT=$(t_free_port)
+	REG_PORT=${REG_FIXED_PORT:-$(t_free_port)}
 	REG_HOST=127.0.0.1
 	case "$mode" in
 	*htpasswd*)
@@ -197,7 +199,8 @@ t_registry() {
 	case "$mode" in
 	tls*)
 		REG_HOST=localhost
-		t_mkca "$REG_DIR/tls" localhost 127.0.0.1 ::1 || return 1
+		# shellcheck disable=SC2086
+		t_mkca "$REG_DIR/tls" ${REG_TLS_NAMES:-localhost 127.0.0.1 ::1} || return 1
 		tls="  tls:
     certificate: $REG_DIR/tls/server.crt
     key: $REG_DIR/tls/server.key"
@@ -224,7 +227,7 @@ t_registry() {
 	REG_PID=$!
 	T_PIDS+=("$REG_PID")
 	REG_ADDR="$REG_HOST:$REG_PORT"
-	if ! t_wait_port "$REG_PORT"; then
+	if ! t_wait_port "$REG_PORT" "${REG_LISTEN:-127.0.0.1}"; then
 		echo "registry did not start:" >&2
 		tail -n 20 "$REG_DIR/log" >&2
 		return 1
