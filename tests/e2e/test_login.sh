@@ -5,6 +5,7 @@ t_init login
 
 export DOCKER_CONFIG="$T_TMP/docker"
 CFG="$DOCKER_CONFIG/config.json"
+B64=$(printf 'tester:secret-pw' | base64)
 mode_of() { stat -c %a "$1" 2>/dev/null; }
 jget() { # FILE PYEXPR: evaluates PYEXPR with c = the parsed file
 	"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
@@ -114,6 +115,46 @@ print(r.get("method"), r.get("user"), r.get("scopes"), r.get("offline_token"))' 
 	t_rc 0 "logout" "$POLYCRATE" logout "$REG_ADDR"
 else
 	t_fail "token registry starts"
+fi
+
+# ---- prompts on a terminal (script(1) gives us one); the password is not echoed ----
+if command -v script >/dev/null && t_registry htpasswd; then
+	rm -f "$CFG"
+	out=$( (sleep 1; printf 'tester\n'; sleep 1; printf 'secret-pw\n') |
+		script -qec "'$POLYCRATE' login $REG_ADDR" /dev/null 2>&1)
+	t_contains "prompts for the user name" "$out" "Username:"
+	t_contains "prompts for the password" "$out" "Password:"
+	t_contains "logs in from the prompts" "$out" "Login Succeeded"
+	t_not_contains "the password is not echoed" "$out" "secret-pw"
+	t_eq "stored from the prompts" "$(jget "$CFG" "c['auths']['$REG_ADDR']['auth']")" "$B64"
+	t_registry_stop
+else
+	t_skip "no script(1) for a terminal"
+fi
+
+# ---- a name that is no loopback: plain HTTP only with --insecure-registry (DESIGN.md §3) ----
+if t_netns_ok; then
+	cat >"$T_TMP/netns.sh" <<-EOF
+	. "$TOP/tests/lib.sh"
+	t_init login-netns
+	export DOCKER_CONFIG="$T_TMP/netns-docker"
+	t_registry htpasswd >/dev/null 2>&1 || exit 99
+	"$POLYCRATE" login my-registry.com:\$REG_PORT -u tester -p secret-pw >"$T_TMP/ns1" 2>&1
+	echo "rc1=\$?"
+	"$POLYCRATE" login my-registry.com:\$REG_PORT -u tester -p secret-pw \
+		--insecure-registry my-registry.com:\$REG_PORT >"$T_TMP/ns2" 2>&1
+	echo "rc2=\$?"
+	"$POLYCRATE" login http://my-registry.com:\$REG_PORT -u tester -p secret-pw >"$T_TMP/ns3" 2>&1
+	echo "rc3=\$?"
+	EOF
+	out=$(t_in_netns "my-registry.com" bash "$T_TMP/netns.sh" 2>&1)
+	t_contains "plain HTTP refused for a name that is no loopback" "$out" "rc1=5"
+	t_contains "the message says it is plain HTTP" "$(cat "$T_TMP/ns1" 2>/dev/null)" "plain HTTP"
+	t_contains "the hint names --insecure-registry" "$(cat "$T_TMP/ns1" 2>/dev/null)" "--insecure-registry my-registry.com:"
+	t_contains "allowed with --insecure-registry" "$out" "rc2=0"
+	t_contains "allowed with an http:// name" "$out" "rc3=0"
+else
+	t_skip "no network namespaces here"
 fi
 
 t_done
