@@ -73,6 +73,7 @@ MAX_REQS_PER_CONN = 100000
 MAX_BODY = 1 << 34
 IO_TIMEOUT = 60
 PIECE = 65536
+RAW_MAX = 1 << 20
 
 lock = threading.Lock()
 stats = {}
@@ -140,8 +141,13 @@ class Handler(socketserver.BaseRequestHandler):
                 raise Closed()
             self.recv_more()
         line, self.buf = self.buf.split(b"\n", 1)
-        self.raw += line + b"\n"
+        self.keep_raw(line + b"\n")
         return line.rstrip(b"\r").decode("latin-1")
+
+    def keep_raw(self, d):
+        """Body bytes for /_f/echo; only the first RAW_MAX, so big uploads stay linear."""
+        if len(self.raw) < RAW_MAX:
+            self.raw += d[:RAW_MAX - len(self.raw)]
 
     def read_exact(self, n):
         out = []
@@ -166,7 +172,7 @@ class Handler(socketserver.BaseRequestHandler):
                             return total
                     raise Closed()
                 d = self.read_exact(size)
-                self.raw += d
+                self.keep_raw(d)
                 sink(d)
                 total += size
                 if self.read_line() != "":
@@ -177,7 +183,7 @@ class Handler(socketserver.BaseRequestHandler):
             raise Closed()
         while n > 0:
             d = self.read_exact(min(n, PIECE))
-            self.raw += d
+            self.keep_raw(d)
             sink(d)
             total += len(d)
             n -= len(d)
