@@ -372,7 +372,8 @@ static int list_dir(const char *dir, char ***out, struct err *e)
 
 	*out = NULL;
 	if (!d)
-		return err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_NET, errno, "%s", dir);
+		return err_sys(e, errno == ENOENT || errno == ENOTDIR ? ERR_NOTFOUND : ERR_NET,
+		               errno, "%s", dir);
 	v = calloc(TLS_MAX_DIR_FILES, sizeof *v);
 	if (!v) {
 		rc = err_set(e, ERR_NET, "out of memory");
@@ -430,6 +431,7 @@ static int load_cert_dir(struct ta_set *set, const char *dir, struct err *e)
 		ino_t ino;
 	} *seen = NULL;
 	int n, nseen = 0, total = 0, rc = 0;
+	struct err le;
 
 	n = list_dir(dir, &names, e);
 	if (n < 0)
@@ -453,12 +455,11 @@ static int load_cert_dir(struct ta_set *set, const char *dir, struct err *e)
 		seen[nseen].dev = st.st_dev;
 		seen[nseen].ino = st.st_ino;
 		nseen++;
-		rc = load_pem_file(set, path, e);
+		err_init(&le);
+		rc = load_pem_file(set, path, &le);
 		if (rc < 0) {
 			/* An unreadable or non-PEM file in a shared folder is skipped. */
-			log_trace("%s: skipped: %s", path, e ? e->msg : "");
-			if (e)
-				err_init(e);
+			log_trace("%s: skipped: %s", path, le.msg);
 			rc = 0;
 			continue;
 		}
@@ -1597,7 +1598,7 @@ static int certs_d_dir(struct tls_conn *t, const char *dir, struct err *e)
 	err_init(&le);
 	n = list_dir(dir, &names, &le);
 	if (n < 0)
-		return n == ERR_NOTFOUND || errno == ENOTDIR ? 0 : err_copy(e, &le);
+		return n == ERR_NOTFOUND ? 0 : err_copy(e, &le);
 	if (!t->certs_dir[0])
 		snprintf(t->certs_dir, sizeof t->certs_dir, "%s", dir);
 	for (int i = 0; i < n; i++) {
