@@ -679,6 +679,62 @@ static void test_suite_choice(void)
 	stop(pid);
 }
 
+/* tls_opts: an extra CA file for one connection, and certs.d switched off. */
+static void test_opts(void)
+{
+	char bundle[256], ca[256], root[256], name[64];
+	static const char *const files[] = {"ca.crt=ca.crt", NULL};
+	struct tls_opts o;
+	struct conn *raw, *c = NULL;
+	struct err e;
+	int port = free_port(0);
+	pid_t pid = s_server("127.0.0.1", port, "good.crt", "good.key", NULL);
+
+	snprintf(bundle, sizeof bundle, "%s/empty.pem", dir);
+	snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+	setenv("SSL_CERT_FILE", bundle, 1);
+	tls_trust_reset();
+	memset(&o, 0, sizeof o);
+	o.port = port;
+	o.ca_file = ca;
+	err_init(&e);
+	raw = tc_dial("127.0.0.1", port);
+	T_EQ_INT(tls_connect(raw, "localhost", &o, &c, &e), 0);
+	if (c)
+		c->ops->close(c);
+	o.ca_file = "/nonexistent/ca.pem";
+	err_init(&e);
+	raw = tc_dial("127.0.0.1", port);
+	T_EQ_INT(tls_connect(raw, "localhost", &o, &c, &e), ERR_NET);
+	T_CHECKF(strstr(e.msg, "/nonexistent/ca.pem") != NULL, "%s", e.msg);
+	T_CHECK(c == NULL);
+
+	/* certs.d would trust it; no_certs_d ignores the folder */
+	snprintf(root, sizeof root, "%s/certs.d-opts", dir);
+	snprintf(name, sizeof name, "localhost:%d", port);
+	setenv("POLYCRATE_CERTS_D_ROOT", root, 1);
+	certs_d(root, name, files);
+	o.ca_file = NULL;
+	err_init(&e);
+	raw = tc_dial("127.0.0.1", port);
+	T_EQ_INT(tls_connect(raw, "localhost", &o, &c, &e), 0);
+	if (c)
+		c->ops->close(c);
+	o.no_certs_d = 1;
+	err_init(&e);
+	raw = tc_dial("127.0.0.1", port);
+	T_EQ_INT(tls_connect(raw, "localhost", &o, &c, &e), ERR_NET);
+	T_CHECKF(strstr(e.msg, "unknown authority") != NULL, "%s", e.msg);
+	/* hostile arguments */
+	err_init(&e);
+	T_EQ_INT(tls_connect(NULL, "localhost", NULL, &c, &e), ERR_NET);
+	err_init(&e);
+	raw = tc_dial("127.0.0.1", port);
+	T_EQ_INT(tls_connect(raw, "", NULL, &c, &e), ERR_NET);
+	unsetenv("POLYCRATE_CERTS_D_ROOT");
+	stop(pid);
+}
+
 /* A plain HTTP server answers the hello in HTTP: the error says so, and the predicate. */
 static void test_plain_http(void)
 {
@@ -844,6 +900,8 @@ static void test_all(void)
 	test_handshakes();
 	t_name_ = "test_suite_choice";
 	test_suite_choice();
+	t_name_ = "test_opts";
+	test_opts();
 	t_name_ = "test_plain_http";
 	test_plain_http();
 	t_name_ = "test_rude_servers";
