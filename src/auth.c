@@ -495,7 +495,7 @@ out:
 /* Scopes sorted and joined with ' ' (the cache key). */
 static int scope_key(const char *const *scopes, size_t n, char *out, size_t cap, struct err *e)
 {
-	const char *s[SCOPES_MAX];
+	const char *s[SCOPES_MAX] = {0};
 	size_t used = 0;
 	if (n > SCOPES_MAX)
 		return err_set(e, ERR_USAGE, "more than %d scopes in one token request",
@@ -549,7 +549,7 @@ static void tok_drop(struct auth_ctx *a, const char *registry, const char *key)
 static void tok_put(struct auth_ctx *a, struct tok *t)
 {
 	tok_drop(a, t->registry, t->key);
-	if (a->ntoks >= AUTH_TOKENS_MAX) {
+	if (a->ntoks >= AUTH_TOKENS_MAX && a->toks) {
 		/* drop the oldest: the list's tail */
 		struct tok **pp = &a->toks;
 		while ((*pp)->next)
