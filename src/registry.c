@@ -23,6 +23,7 @@
 #define SCOPE_MAX (REGISTRY_REPO_MAX + 32)
 #define MSG_MAX 300 /* a registry's message quoted in ours */
 #define RANGE_HDR_MAX 64
+#define PROBE_TIMEOUT_MS 5000 /* the plain-HTTP probe of a loopback registry */
 
 const char registry_manifest_accept[] =
     "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
@@ -246,6 +247,43 @@ static int join_www_auth(const struct http_headers *h, char *out, size_t n)
 	return used ? 0 : -1;
 }
 
+/*
+ * For a loopback host (never proxied) where plain HTTP is allowed: sends a bare TLS 1.2
+ * ClientHello on a connection of its own and looks at the first bytes of the answer.
+ * 1 when the peer answered in plain HTTP, 0 otherwise (TLS, silence, no connection: the
+ * real handshake then decides and reports). It saves loading the trust store only to
+ * learn that a local registry speaks HTTP.
+ */
+static int hello_probe(const struct registry *r)
+{
+	/* random bytes are '\n' so that a line-reading HTTP server answers at once */
+	static const unsigned char hello[] = {
+	    0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00, 0x00, 0x2d, 0x03, 0x03, 10,  10, 10,
+	    10,   10,   10,   10,   10,   10,   10,   10,   10,   10,   10,   10,  10, 10,
+	    10,   10,   10,   10,   10,   10,   10,   10,   10,   10,   10,   10,  10, 10,
+	    10,   0x00, 0x00, 0x04, 0xc0, 0x2f, 0xc0, 0x0a, 0x01, 0x00, 0x00, 0x00};
+	struct conn *c = NULL;
+	struct err le;
+	char got[8];
+	size_t n = 0;
+	int plain = 0;
+
+	err_init(&le);
+	if (net_connect(r->u.host, r->u.port, PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS, &c, &le) < 0)
+		return 0;
+	if (conn_write(c, hello, sizeof hello, &le) == 0) {
+		while (n < 5) {
+			ssize_t k = conn_read(c, got + n, 5 - n, &le);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+		}
+		plain = n == 5 && memcmp(got, "HTTP/", 5) == 0;
+	}
+	conn_close(c);
+	return plain;
+}
+
 /* Settles http or https with GET /v2/ (the ping), once. */
 static int settle(struct registry *r, struct err *e)
 {
@@ -262,7 +300,10 @@ static int settle(struct registry *r, struct err *e)
 		snprintf(hostpart, sizeof hostpart, "[%s]", r->u.host);
 	else
 		snprintf(hostpart, sizeof hostpart, "%s", r->u.host);
-	for (int plain = r->plain_first; plain < 2; plain++) {
+	int first = r->plain_first;
+	if (!first && r->allow_plain && net_is_loopback(r->u.host) && hello_probe(r))
+		first = 1;
+	for (int plain = first; plain < 2; plain++) {
 		snprintf(url, sizeof url, "%s://%s:%d/v2/", plain ? "http" : "https", hostpart,
 		         r->u.port);
 		hq.method = "GET";
