@@ -1887,6 +1887,8 @@ int http_request(struct http_client *cl, const struct http_request *rq, struct h
 		goto out_close;
 	fail:
 		err_set(e, le.code ? le.code : rc, "%s", le.code ? le.msg : "request failed");
+		if (le.hint[0])
+			err_hint(e, "%s", le.hint); /* TLS says what to do (certs.d, TLS 1.2) */
 		goto out_close;
 	}
 out_close:

@@ -27,6 +27,7 @@ t_rc 0 "SSL_CERT_DIR" env SSL_CERT_DIR="$REG_DIR/tls" "$GET" "https://localhost:
 t_rc 5 "unknown authority without the CA" env SSL_CERT_FILE=/dev/null \
 	"$GET" "https://localhost:$REG_PORT/v2/"
 t_contains "says unknown authority" "$T_STDERR" "certificate signed by unknown authority"
+t_contains "hints at certs.d" "$T_STDERR" "certs.d/localhost:$REG_PORT/ca.crt"
 t_not_contains "no plain-HTTP fallback on a certificate error" "$T_STDERR" "plain-http: 1"
 t_rc 5 "missing SSL_CERT_FILE is an error" env SSL_CERT_FILE="$T_TMP/nope.pem" \
 	"$GET" "https://localhost:$REG_PORT/v2/"
