@@ -251,6 +251,30 @@ static void test_workspace_lock(void)
 	T_CHECK(fd >= 0);
 	lock_workspace_release(fd);
 	lock_workspace_release(-1);
+	/* a holder whose pid cannot be read is still named as a holder */
+	pid = fork();
+	if (pid == 0) {
+		int lfd = lock_workspace(dir, 0, NULL);
+		if (lfd < 0 || ftruncate(lfd, 0) < 0 || pwrite(lfd, "garbage", 7, 0) != 7)
+			_exit(2);
+		if (write(up[1], "y", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	T_EQ_INT(read(up[0], &c, 1), 1);
+	err_init(&e);
+	T_EQ_INT(lock_workspace(dir, 0, &e), ERR_FAIL);
+	T_EQ_STR(e.msg, "another polycrate is changing this workspace (pid unknown)");
+	T_EQ_INT(write(down[1], "x", 1), 1);
+	T_EQ_INT(waitpid(pid, &status, 0), pid);
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the lock file is never followed through a symlink */
+	snprintf(path, sizeof path, "%s/.polycrate/lock", dir);
+	unlink(path);
+	T_EQ_INT(symlink("/tmp/elsewhere-lock", path), 0);
+	err_init(&e);
+	T_EQ_INT(lock_workspace(dir, 0, &e), ERR_FAIL);
+	T_CHECKF(strstr(e.msg, "open ") != NULL, "%s", e.msg);
 	/* a folder that cannot hold .polycrate */
 	err_init(&e);
 	T_CHECK(lock_workspace("/proc/self/nonexistent-dir/x", 0, &e) < 0);

@@ -263,6 +263,18 @@ static void test_discovery(void)
 	T_EQ_INT(workspace_scan_blocks(&ws, &e), 0);
 	T_EQ_INT(ws.nblocks, 0);
 	workspace_free(&ws);
+	/* deeper than WORKSPACE_SCAN_DEPTH_MAX folders: not looked at */
+	put(dir, "workspace.poly", "name: ws\n");
+	put(dir, "blocks/zz/block.poly", "name: zz\n");
+	put(dir, "blocks/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/deep/block.poly", "name: deep\n");
+	put(dir, "blocks/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/deeper/block.poly",
+	    "name: deeper\n");
+	err_init(&e);
+	T_EQ_INT(workspace_load(dir, &ws, &e), 0);
+	T_CHECKF(workspace_scan_blocks(&ws, &e) == 0, "%s", e.msg);
+	T_EQ_INT(workspace_find_block(&ws, "deep", &b, &e), 0);
+	T_EQ_INT(workspace_find_block(&ws, "deeper", &b, &e), ERR_NOTFOUND);
+	workspace_free(&ws);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	T_EQ_INT(system(cmd), 0);
 }
