@@ -644,9 +644,11 @@ static int token_parse(const char *body, size_t len, char **token, int64_t *expi
                        char *refresh, size_t rn, struct err *e)
 {
 	struct json_doc d;
+	struct err e2;
 	int rc = 0, t;
 	int64_t exp = 0;
 	*token = NULL;
+	err_init(&e2);
 	if (json_parse(&d, body, len, e) < 0) {
 		rc = ERR_AUTH;
 		goto out;
@@ -669,11 +671,12 @@ static int token_parse(const char *body, size_t len, char **token, int64_t *expi
 			goto out;
 		}
 	}
+	/* an expires_in that is no integer counts as absent (the spec's 60 s) */
 	t = json_get(&d, 0, "expires_in");
-	if (t >= 0 && json_int64(&d, t, &exp, e) < 0) {
-		rc = ERR_AUTH;
-		goto out;
-	}
+	if (t >= 0 && json_int64(&d, t, &exp, &e2) < 0)
+		exp = 0;
+	if (exp > AUTH_MAX_EXPIRY_S)
+		exp = AUTH_MAX_EXPIRY_S;
 	*expires_s = exp < AUTH_MIN_EXPIRY_S ? AUTH_MIN_EXPIRY_S : exp;
 	if (refresh && rn) {
 		refresh[0] = 0;
@@ -1131,7 +1134,8 @@ static int ping(struct auth_ctx *a, const char *base, const char *authz, int *st
 		goto out;
 	}
 	rq.method = "GET";
-	rq.flags = HTTP_NO_RETRY; /* login answers at once; a plain-HTTP peer is no transient error */
+	rq.flags =
+	    HTTP_NO_RETRY; /* login answers at once; a plain-HTTP peer is no transient error */
 	rq.url = buf_cstr(&url);
 	rq.headers = &h;
 	rc = http_request(a->http, &rq, &rs, e);

@@ -73,6 +73,7 @@ int auth_challenge(struct auth_ctx *a, const char *registry, const char *www_aut
 #define AUTH_TOKEN_BODY_MAX 65536   /* a token server's answer */
 #define AUTH_TOKENS_MAX 256         /* cached tokens per context (oldest dropped first) */
 #define AUTH_MIN_EXPIRY_S 60        /* expires_in below this (or absent) counts as this */
+#define AUTH_MAX_EXPIRY_S 86400     /* and above this as this (no overflow, nothing kept forever) */
 #define AUTH_REJECT_WINDOW_MS 30000 /* a refetched token refused within this: give up */
 
 /* One parsed challenge; strings are unescaped and point into the owning list's store. */

@@ -628,5 +628,144 @@ static void test_threads(void)
 	tsrv_stop(&t);
 }
 
+/* Token servers that answer oddly: python's http.server serving fixed files as the realm. */
+static void test_token_bodies(void)
+{
+	static const struct {
+		const char *file, *body;
+		int rc;
+		const char *msg; /* part of the message, or of the header on success */
+	} cases[] = {
+	    {"ok", "{\"token\":\"abc.def\",\"expires_in\":-5}", 0, "Bearer abc.def"},
+	    {"access", "{\"access_token\":\"xyz\",\"token\":\"\"}", 0, "Bearer xyz"},
+	    {"strexp", "{\"token\":\"t1\",\"expires_in\":\"300\"}", 0, "Bearer t1"},
+	    {"hugeexp", "{\"token\":\"t2\",\"expires_in\":99999999999999}", 0, "Bearer t2"},
+	    {"notoken", "{\"expires_in\":300}", ERR_AUTH, "sent no token"},
+	    {"empty", "{\"token\":\"\"}", ERR_AUTH, "sent no token"},
+	    {"space", "{\"token\":\"a b\"}", ERR_AUTH, "bad characters"},
+	    {"crlf", "{\"token\":\"a\\r\\nX-Evil: 1\"}", ERR_AUTH, "bad characters"},
+	    {"notjson", "<html>hello</html>", ERR_AUTH, "invalid JSON"},
+	    {"array", "[\"token\"]", ERR_AUTH, "sent no token"},
+	};
+	char dir[] = "/tmp/polycrate-auth-static-XXXXXX", p[256], ps[16], pf[300];
+	if (!mkdtemp(dir)) {
+		t_skip("mkdtemp");
+		return;
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, cases[i].file);
+		FILE *f = fopen(p, "w");
+		if (f) {
+			fputs(cases[i].body, f);
+			fclose(f);
+		}
+	}
+	/* a body past AUTH_TOKEN_BODY_MAX */
+	snprintf(p, sizeof p, "%s/big", dir);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs("{\"token\":\"", f);
+		for (int i = 0; i < AUTH_TOKEN_BODY_MAX; i++)
+			fputc('a', f);
+		fputs("\"}", f);
+		fclose(f);
+	}
+	int port = 0;
+	pid_t pid = -1;
+	for (int attempt = 0; attempt < 5 && port == 0; attempt++) {
+		port = 20000 + (int)((getpid() * 7 + attempt * 131) % 30000);
+		snprintf(ps, sizeof ps, "%d", port);
+		pid = fork();
+		if (pid == 0) {
+			if (!freopen("/dev/null", "w", stdout) ||
+			    !freopen("/dev/null", "w", stderr))
+				_exit(127);
+			execl("/usr/bin/python3", "python3", "-m", "http.server", ps, "--bind",
+			      "127.0.0.1", "--directory", dir, (char *)NULL);
+			_exit(127);
+		}
+		/* wait until it listens (or died: another port) */
+		struct http_client *cl = client();
+		int up = 0;
+		for (int i = 0; i < 100 && !up; i++) {
+			struct http_request rq = {.method = "GET"};
+			struct http_response rs;
+			struct err e;
+			char url[64];
+			err_init(&e);
+			memset(&rs, 0, sizeof rs);
+			snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", port);
+			rq.url = url;
+			rq.flags = HTTP_NO_RETRY;
+			if (http_request(cl, &rq, &rs, &e) == 0 && rs.status == 200)
+				up = 1;
+			http_response_free(&rs);
+			if (!up) {
+				if (waitpid(pid, NULL, WNOHANG) == pid)
+					break;
+				usleep(100000);
+			}
+		}
+		http_client_free(cl);
+		if (!up) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+			pid = -1;
+			port = 0;
+		}
+	}
+	if (!port) {
+		t_skip("python http.server did not start");
+		goto out;
+	}
+	struct http_client *cl = client();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0] + 2; i++) {
+		const char *file = i < sizeof cases / sizeof cases[0]    ? cases[i].file
+		                   : i == sizeof cases / sizeof cases[0] ? "big"
+		                                                         : "missing";
+		char chal[256];
+		struct err e;
+		struct http_headers h;
+		const char *sc[] = {"repository:x:pull"};
+		struct auth_ctx *a = auth_new(cl);
+		http_headers_init(&h);
+		err_init(&e);
+		snprintf(chal, sizeof chal, "Bearer realm=\"http://127.0.0.1:%d/%s\",service=s",
+		         port, file);
+		int rc = auth_challenge(a, "reg.test", chal, sc, 1, &e);
+		if (i < sizeof cases / sizeof cases[0]) {
+			T_CHECKF(rc == cases[i].rc, "%s: rc %d (%s)", file, rc, e.msg);
+			if (rc == 0) {
+				T_EQ_INT(auth_header(a, "reg.test", sc, 1, &h, &e), 0);
+				T_EQ_STR(http_headers_get(&h, "Authorization"), cases[i].msg);
+			} else {
+				T_CHECKF(strstr(e.msg, cases[i].msg) != NULL, "%s: %s", file,
+				         e.msg);
+			}
+		} else if (strcmp(file, "big") == 0) {
+			T_CHECKF(rc < 0 && strstr(e.msg, "larger than"), "big: %d %s", rc, e.msg);
+		} else {
+			T_CHECKF(rc == ERR_AUTH && strstr(e.msg, "token request failed") &&
+			             strstr(e.msg, "answered 404"),
+			         "missing: %s", e.msg);
+		}
+		http_headers_free(&h);
+		auth_free(a);
+	}
+	http_client_free(cl);
+out:
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(pf, sizeof pf, "%s/%s", dir, cases[i].file);
+		unlink(pf);
+	}
+	snprintf(pf, sizeof pf, "%s/big", dir);
+	unlink(pf);
+	rmdir(dir);
+}
+
 T_MAIN(test_parse_table, test_parse_lookups, test_base64, test_basic_flow, test_realm_creds,
-       test_bearer_flow, test_identity_token, test_threads)
+       test_bearer_flow, test_identity_token, test_threads, test_token_bodies)
