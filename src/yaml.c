@@ -155,12 +155,18 @@ static int node_height(const struct yaml_node *n)
 	return h + 1;
 }
 
-/* A copy; *count (may be NULL) grows by the nodes made, failing past YAML_NODES_MAX. */
-static struct yaml_node *clone_counted(const struct yaml_node *n, size_t *count)
+static int over_budget(const struct yaml_doc *d)
+{
+	return d->nodes > YAML_NODES_MAX || d->bytes > YAML_BYTES_MAX;
+}
+
+/* A copy; d's counts (d may be NULL) grow by the nodes and scalar bytes made, failing past
+ * YAML_NODES_MAX or YAML_BYTES_MAX. */
+static struct yaml_node *clone_counted(const struct yaml_node *n, struct yaml_doc *d)
 {
 	struct yaml_node *c;
 	size_t k = nkids(n);
-	if (count && ++*count > YAML_NODES_MAX)
+	if (d && (++d->nodes, d->bytes += n->len, over_budget(d)))
 		return NULL;
 	if (!(c = node_new(n->kind)))
 		return NULL;
@@ -181,7 +187,7 @@ static struct yaml_node *clone_counted(const struct yaml_node *n, size_t *count)
 		c->cap = k;
 		for (size_t i = 0; i < n->n; i++) {
 			for (size_t j = 0; j < per; j++)
-				c->kids[per * i + j] = clone_counted(n->kids[per * i + j], count);
+				c->kids[per * i + j] = clone_counted(n->kids[per * i + j], d);
 			if (!c->kids[per * i] || !c->kids[per * i + per - 1]) {
 				yaml_node_free(c->kids[per * i]);
 				if (per == 2)
@@ -252,11 +258,10 @@ static int oom(struct builder *b)
 
 static int too_many(struct builder *b, int line, int col)
 {
-	char lim[64];
-	snprintf(lim, sizeof lim, "%d", YAML_NODES_MAX);
 	return fail_at(b, line, col,
-	               "more than %s nodes (aliases expanded): refused as a likely alias bomb",
-	               lim);
+	               "more than %d nodes or %d bytes of text (aliases expanded): refused as a "
+	               "likely alias bomb",
+	               YAML_NODES_MAX, YAML_BYTES_MAX);
 }
 
 /* Appends a key/value pair to a mapping; both are taken over, also on failure. */
@@ -304,11 +309,10 @@ static int apply_merge(struct builder *b, struct yaml_node *m, struct hmap *keys
 			struct yaml_node *k, *v;
 			if (hget(keys, mm->kids[2 * i]->str))
 				continue;
-			k = clone_counted(mm->kids[2 * i], &b->d->nodes);
-			v = k ? clone_counted(mm->kids[2 * i + 1], &b->d->nodes) : NULL;
+			k = clone_counted(mm->kids[2 * i], b->d);
+			v = k ? clone_counted(mm->kids[2 * i + 1], b->d) : NULL;
 			if (pair_push(m, k, v) < 0)
-				return b->d->nodes > YAML_NODES_MAX ? too_many(b, mm->line, mm->col)
-				                                    : oom(b);
+				return over_budget(b->d) ? too_many(b, mm->line, mm->col) : oom(b);
 			if (hput(keys, k->str, k) < 0)
 				return oom(b);
 		}
@@ -388,7 +392,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	case YAML_SCALAR_EVENT:
 		if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
 			return fail_at(b, line, col, "%s", "NUL character in a scalar");
-		if (++b->d->nodes > YAML_NODES_MAX)
+		b->d->bytes += ev->data.scalar.length;
+		if (++b->d->nodes > YAML_NODES_MAX || b->d->bytes > YAML_BYTES_MAX)
 			return too_many(b, line, col);
 		if (!(n = node_new(YAML_KIND_SCALAR)) ||
 		    !(n->str = malloc(ev->data.scalar.length + 1))) {
@@ -409,8 +414,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 			               "alias *%.200s names no anchor defined before it", name);
 		if (b->depth + node_height(target) > YAML_DEPTH_MAX)
 			return fail_at(b, line, col, "alias *%.200s nests too deep", name);
-		if (!(n = clone_counted(target, &b->d->nodes)))
-			return b->d->nodes > YAML_NODES_MAX ? too_many(b, line, col) : oom(b);
+		if (!(n = clone_counted(target, b->d)))
+			return over_budget(b->d) ? too_many(b, line, col) : oom(b);
 		n->line = line;
 		n->col = col;
 		break;

@@ -19,9 +19,10 @@
 
 struct buf;
 
-#define YAML_FILE_MAX (1024 * 1024) /* bytes of one file */
-#define YAML_NODES_MAX 100000       /* nodes of one document, aliases expanded */
-#define YAML_DEPTH_MAX 64           /* nesting of one document */
+#define YAML_FILE_MAX (1024 * 1024)       /* bytes of one file */
+#define YAML_NODES_MAX 100000             /* nodes of one document, aliases expanded */
+#define YAML_BYTES_MAX (16 * 1024 * 1024) /* scalar text of one document, aliases expanded */
+#define YAML_DEPTH_MAX 64                 /* nesting of one document */
 
 enum yaml_kind { YAML_KIND_SCALAR = 1, YAML_KIND_SEQ, YAML_KIND_MAP };
 
@@ -48,11 +49,13 @@ struct yaml_doc {
 	struct yaml_node *root; /* NULL for an empty document */
 	char *name;             /* the file name used in messages */
 	size_t nodes;           /* nodes built, aliases expanded */
+	size_t bytes;           /* scalar text built, aliases expanded */
 };
 
 /*
  * Loads one YAML document from p (n bytes) named name (for messages). Anchors and aliases
- * are expanded (copied), "<<" merge keys applied; more than YAML_NODES_MAX nodes, nesting
+ * are expanded (copied), "<<" merge keys applied; more than YAML_NODES_MAX nodes or
+ * YAML_BYTES_MAX bytes of scalar text, nesting
  * deeper than YAML_DEPTH_MAX, duplicate keys, non-scalar keys, several documents and NUL
  * characters are errors. Returns 0 and fills *d (free with yaml_doc_free), or ERR_USAGE
  * with *e naming "name:line:col" (ERR_FAIL when memory runs out); *d is then empty.

@@ -172,6 +172,19 @@ static void test_bombs(void)
 	              &d, &e),
 	         ERR_USAGE);
 	T_CHECKF(strstr(e.msg, "alias bomb") != NULL, "%s", e.msg);
+	/* few nodes, much text: a long string repeated by aliases */
+	buf_init(&b, 0);
+	buf_puts(&b, "a: &a \"");
+	for (int i = 0; i < 200000; i++)
+		buf_putc(&b, 'x');
+	buf_puts(&b, "\"\nb: [");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, "*a, ");
+	buf_puts(&b, "*a]\n");
+	err_init(&e);
+	T_EQ_INT(yaml_load_mem("big", b.p, b.len, &d, &e), ERR_USAGE);
+	T_CHECKF(strstr(e.msg, "big:2:") && strstr(e.msg, "alias bomb"), "%s", e.msg);
+	buf_free(&b);
 	/* nesting */
 	buf_init(&b, 0);
 	for (int i = 0; i < YAML_DEPTH_MAX + 1; i++)
