@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "registry.h"
 #include "tls.h"
 
 #define LOGIN_STDIN_MAX AUTH_SECRET_MAX /* --password-stdin reads at most this */
@@ -208,6 +209,7 @@ int cmd_login(struct cli *c)
 	struct err e;
 	struct http_client *h = NULL;
 	struct auth_ctx *a = NULL;
+	struct registry *reg = NULL;
 	char base[HTTP_HOST_MAX + 32], where[CREDSTORE_PATH_MAX];
 	int rc;
 	err_init(&e);
@@ -224,20 +226,28 @@ int cmd_login(struct cli *c)
 		rc = err_set(&e, ERR_FAIL, "out of memory");
 		goto out;
 	}
-	/* HTTPS first; plain HTTP only where DESIGN.md §3 allows it and the server showed
-	 * that it speaks it */
-	snprintf(base, sizeof base, "https://%s", t.registry);
+	/* the registry module settles the scheme as for every other command: HTTPS first,
+	 * plain HTTP only where DESIGN.md §3 allows it and the server showed that it speaks it */
+	struct registry_opts ro;
+	memset(&ro, 0, sizeof ro);
+	ro.insecure = t.http;
+	ro.insecure_hosts = c->multi;
+	ro.n_insecure_hosts = (size_t)c->nmulti;
+	ro.http = h;
 	char identity[AUTH_SECRET_MAX];
-	rc = auth_login_check(a, base, t.registry, &cr, identity, sizeof identity, &e);
-	if (rc < 0 && tls_err_plain_http(&e) &&
-	    (t.http || tls_plain_http_allowed(t.host, t.port, c->multi, (size_t)c->nmulti))) {
-		log_info("%s speaks plain HTTP", t.registry);
-		err_init(&e);
-		snprintf(base, sizeof base, "http://%s", t.registry);
-		rc = auth_login_check(a, base, t.registry, &cr, identity, sizeof identity, &e);
-	} else if (rc < 0 && tls_err_plain_http(&e)) {
-		err_hint(&e, "for a registry without TLS: --insecure-registry %s", t.registry);
+	identity[0] = 0;
+	if (!(reg = registry_open(t.registry, &ro, &e))) {
+		rc = e.code ? e.code : ERR_FAIL;
+		goto out;
 	}
+	if ((rc = registry_ping(reg, &e)) < 0) {
+		if (tls_err_plain_http(&e))
+			err_hint(&e, "for a registry without TLS: --insecure-registry %s",
+			         t.registry);
+		goto out;
+	}
+	snprintf(base, sizeof base, "%s", registry_base(reg));
+	rc = auth_login_check(a, base, t.registry, &cr, identity, sizeof identity, &e);
 	if (rc < 0)
 		goto out;
 	if (identity[0]) {
@@ -256,6 +266,7 @@ out:
 	rc = cli_fail(&e);
 done:
 	auth_wipe(&cr, sizeof cr);
+	registry_close(reg);
 	auth_free(a);
 	http_client_free(h);
 	return rc;
