@@ -111,9 +111,9 @@ struct http_request {
 	 * Authorization (and Cookie) fields in headers are tied to the URL's scheme, host and
 	 * port: they are dropped when a redirect leads anywhere else.
 	 * The body: body_open, when set, gives a fresh stream for every attempt (retries,
-	 * 307/308 redirects) and http closes each; otherwise body is used once (then only the
-	 * replacement of a stale connection may resend it, before anything was read from it)
-	 * and http closes it. body_len >= 0 sends Content-Length, -1 sends chunked.
+	 * 307/308 redirects) and http closes each; otherwise body is sent at most once, so
+	 * such a request is not retried (a 307/308 comes back to the caller), and http closes
+	 * it, also on failure. body_len >= 0 sends Content-Length, -1 sends chunked.
 	 */
 	struct io_in *body;
 	struct io_in *(*body_open)(void *arg, struct err *e);
