@@ -391,6 +391,7 @@ static int send_rq(struct registry *r, const struct rq *q, struct http_response 
 		http_headers_free(&h);
 		if (rc < 0)
 			return net_error(r, rc, &le, e);
+		rs->body->e = e; /* body errors go to the caller's buffer, not to this local one */
 		if (rs->status != 401 || !r->auth || attempt == 1)
 			return 0;
 		if (join_www_auth(&rs->headers, www, sizeof www) < 0)
