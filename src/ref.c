@@ -346,8 +346,9 @@ static void norm_host(const char *h, size_t hn, char *out, size_t n)
 	for (i = 0; i < hn; i++)
 		tmp[i] = (char)tolower((unsigned char)h[i]);
 	tmp[hn] = 0;
-	if (hn > 4 && strcmp(tmp + hn - 4, ":443") == 0)
-		tmp[hn - 4] = 0;
+	i = strlen(tmp);
+	if (i > 4 && strcmp(tmp + i - 4, ":443") == 0)
+		tmp[i - 4] = 0;
 	if (ref_is_docker_hub(tmp))
 		snprintf(out, n, "docker.io");
 	else

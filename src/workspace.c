@@ -606,7 +606,7 @@ static int ws_from_doc(struct workspace *ws, struct err *e)
 		return rc;
 	if ((rc = get_strs(&c, deps, "dependencies", &ws->dependencies, &ws->ndependencies)) < 0)
 		return rc;
-	for (size_t i = 0; i < ws->ndependencies; i++) {
+	for (size_t i = 0; deps && i < ws->ndependencies; i++) {
 		struct ref r;
 		struct err re;
 		err_init(&re);

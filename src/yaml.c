@@ -447,7 +447,10 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	}
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT: {
-		struct frame *f = &b->stack[--b->depth];
+		struct frame *f;
+		if (b->depth == 0 || !b->stack[b->depth - 1].n)
+			return fail_at(b, line, col, "%s", "unbalanced YAML events");
+		f = &b->stack[--b->depth];
 		n = f->n;
 		f->n = NULL;
 		rc = n->kind == YAML_KIND_MAP ? apply_merge(b, n, &f->keys) : 0;
