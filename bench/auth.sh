@@ -36,11 +36,13 @@ measure "polycrate login, Basic" "$P" login "$REG_ADDR" -u tester -p secret-pw
 t_mkca "$T_TMP/ca" localhost >/dev/null 2>&1
 SSL_CERT_FILE="$T_TMP/ca/ca.crt" measure "polycrate login, Basic, 1-CA SSL_CERT_FILE" "$P" \
 	login "$REG_ADDR" -u tester -p secret-pw
-measure "skopeo login, Basic" env DOCKER_CONFIG="$T_TMP/skopeo" sh -c 'rm -f "$1"; exec skopeo login --tls-verify=false \
+measure "skopeo login, Basic" env DOCKER_CONFIG="$T_TMP/skopeo" \
+	sh -c 'rm -f "$1"; exec skopeo login --tls-verify=false \
 	--authfile "$1" -u tester -p secret-pw "$2"' sh "$T_TMP/auth.json" "$REG_ADDR"
 t_registry_stop
 t_token_server && t_registry token || exit 1
 measure "polycrate login, token server" "$P" login "$REG_ADDR" -u tester -p secret-pw
 # skopeo refuses to log in again over a stored identity token: a fresh auth file each run
-measure "skopeo login, token server" env DOCKER_CONFIG="$T_TMP/skopeo" sh -c 'rm -f "$1"; exec skopeo login --tls-verify=false \
+measure "skopeo login, token server" env DOCKER_CONFIG="$T_TMP/skopeo" \
+	sh -c 'rm -f "$1"; exec skopeo login --tls-verify=false \
 	--authfile "$1" -u tester -p secret-pw "$2"' sh "$T_TMP/auth.json" "$REG_ADDR"

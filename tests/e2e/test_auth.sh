@@ -23,7 +23,8 @@ reqs() { # the token server's requests since the last reset, one "METHOD user gr
 	"$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    print(r["method"], r.get("user") or "-", r.get("grant") or "-", ",".join(sorted(r["scopes"])) or "-")' \
+    print(r["method"], r.get("user") or "-", r.get("grant") or "-",
+          ",".join(sorted(r["scopes"])) or "-")' \
 		"$TOK_DIR/requests.jsonl" | sort -u
 }
 reset_reqs() { : >"$TOK_DIR/requests.jsonl"; }
@@ -70,7 +71,8 @@ done
 # ---- wrong password ----
 echo "{\"auths\":{\"$R\":{\"auth\":\"$(printf 'tester:wrong' | base64)\"}}}" >"$CFG"
 run 4 "a wrong password exits 4" blocks pull "$REF" --force
-t_contains "in the token server's words" "$T_STDERR" "authentication required: invalid username or password"
+t_contains "in the token server's words" "$T_STDERR" \
+	"authentication required: invalid username or password"
 t_contains "with the hint" "$T_STDERR" "polycrate login $R"
 
 # ---- a broken config is an error naming the file ----
@@ -81,7 +83,8 @@ t_contains "naming the file" "$T_STDERR" "$CFG"
 # ---- identity token from login: OAuth2 refresh grant ----
 rm -f "$CFG"
 run 0 "login stores an identity token" login "$R" -u tester -p secret-pw --loglevel 3
-IDT=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["auths"][sys.argv[2]]["identitytoken"])' "$CFG" "$R")
+IDT=$("$PY" -c 'import json,sys
+print(json.load(open(sys.argv[1]))["auths"][sys.argv[2]]["identitytoken"])' "$CFG" "$R")
 t_check "identity token present" test -n "$IDT"
 reset_reqs
 run 0 "pull with the identity token" blocks pull "$REF" --force --loglevel 3
@@ -131,7 +134,8 @@ XDG_RUNTIME_DIR="$T_TMP/xdg" run 0 "pull with XDG_RUNTIME_DIR auth.json" blocks 
 t_eq "as tester" "$(reqs)" "GET tester - repository:team/hello:pull"
 # config.json comes first
 echo "{\"auths\":{\"$R\":{\"auth\":\"$(printf 'tester:wrong' | base64)\"}}}" >"$CFG"
-REGISTRY_AUTH_FILE="$T_TMP/raf.json" run 4 "config.json wins over REGISTRY_AUTH_FILE" blocks pull "$REF" --force
+REGISTRY_AUTH_FILE="$T_TMP/raf.json" run 4 "config.json wins over REGISTRY_AUTH_FILE" \
+	blocks pull "$REF" --force
 rm -f "$CFG"
 
 # ---- anonymous pull allowed by the token server, push still refused ----
@@ -152,7 +156,8 @@ echo "tester:ghp-personal-token" >"$T_TMP/token/users"
 start --post 405 || t_fail "token registry (--post 405) starts"
 R=$REG_ADDR
 REF="$R/team/hello"
-echo "{\"auths\":{\"$R\":{\"username\":\"tester\",\"identitytoken\":\"ghp-personal-token\"}}}" >"$CFG"
+echo "{\"auths\":{\"$R\":{\"username\":\"tester\",\"identitytoken\":\"ghp-personal-token\"}}}" \
+	>"$CFG"
 reset_reqs
 run 0 "push with an identity token where POST is 405" blocks push "$REF" --loglevel 3
 t_eq "POST first, then GET as tester" "$(reqs)" "GET tester - repository:team/hello:pull

@@ -38,7 +38,8 @@ if t_registry htpasswd; then
 	sed -i "s/REGADDR/$REG_ADDR/" "$CFG"
 	chmod 0644 "$CFG"
 
-	t_rc 0 "login with --password-stdin" sh -c "printf 'secret-pw\n' | '$POLYCRATE' login $REG_ADDR -u tester --password-stdin"
+	t_rc 0 "login with --password-stdin" \
+		sh -c "printf 'secret-pw\n' | '$POLYCRATE' login $REG_ADDR -u tester --password-stdin"
 	t_contains "prints Login Succeeded" "$T_STDOUT" "Login Succeeded"
 	t_eq "config.json is 0600" "$(mode_of "$CFG")" 600
 	t_eq "auth entry written" "$(jget "$CFG" "c['auths']['$REG_ADDR']['auth']")" \
@@ -56,7 +57,8 @@ if t_registry htpasswd; then
 		"$(jget "$CFG" "c['auths']['$REG_ADDR']['auth']")" "$(printf 'tester:secret-pw' | base64)"
 	t_rc 4 "unknown user exits 4" "$POLYCRATE" login "$REG_ADDR" -u nobody -p secret-pw
 
-	t_rc 0 "login with -p (and http:// form)" "$POLYCRATE" login "http://$REG_ADDR" -u tester -p secret-pw
+	t_rc 0 "login with -p (and http:// form)" \
+		"$POLYCRATE" login "http://$REG_ADDR" -u tester -p secret-pw
 	t_contains "warns about -p" "$T_STDERR" "--password-stdin"
 
 	t_rc 0 "logout" "$POLYCRATE" logout "$REG_ADDR"
@@ -76,7 +78,8 @@ if t_registry htpasswd; then
 	EOF
 	chmod +x "$T_TMP/bin/docker-credential-test"
 	echo '{"credsStore":"test"}' >"$CFG"
-	t_rc 0 "login through credsStore" env PATH="$T_TMP/bin:$PATH" "$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw
+	t_rc 0 "login through credsStore" \
+		env PATH="$T_TMP/bin:$PATH" "$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw
 	t_contains "helper got store with the credentials" "$(cat "$T_TMP/helper.log" 2>/dev/null)" \
 		"store {\"ServerURL\":\"$REG_ADDR\",\"Username\":\"tester\",\"Secret\":\"secret-pw\"}"
 	t_eq "config untouched" "$(cat "$CFG")" '{"credsStore":"test"}'
@@ -86,7 +89,8 @@ if t_registry htpasswd; then
 
 	# plain HTTP is fine for loopback; for a non-loopback name it would need --insecure-registry
 	t_registry_stop
-	t_rc 5 "a registry that is gone: network error" "$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw --connect-timeout 2
+	t_rc 5 "a registry that is gone: network error" \
+		"$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw --connect-timeout 2
 else
 	t_fail "htpasswd registry starts"
 fi
@@ -94,23 +98,27 @@ fi
 # ---- token auth (Bearer) ----
 if t_token_server && t_registry token; then
 	rm -f "$CFG"
-	t_rc 0 "login to a token registry" "$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw --loglevel 3
+	t_rc 0 "login to a token registry" \
+		"$POLYCRATE" login "$REG_ADDR" -u tester -p secret-pw --loglevel 3
 	t_contains "Login Succeeded" "$T_STDOUT" "Login Succeeded"
 	trace=$T_OUT
 	idt=$(jget "$CFG" "c['auths']['$REG_ADDR'].get('identitytoken','')")
 	t_check "the refresh token is stored as identitytoken" test -n "$idt"
-	t_eq "auth holds the user only" "$(jget "$CFG" "c['auths']['$REG_ADDR']['auth']")" "$(printf 'tester:' | base64)"
+	t_eq "auth holds the user only" "$(jget "$CFG" "c['auths']['$REG_ADDR']['auth']")" \
+		"$(printf 'tester:' | base64)"
 	t_not_contains "no identity token in the trace" "$trace" "$idt"
 	t_not_contains "no password in the trace" "$trace" "secret-pw"
 	t_contains "the trace redacts Authorization" "$trace" "Authorization"
 	issued=$("$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
-print(r.get("method"), r.get("user"), r.get("scopes"), r.get("offline_token"))' "$TOK_DIR/requests.jsonl")
+print(r.get("method"), r.get("user"), r.get("scopes"), r.get("offline_token"))' \
+		"$TOK_DIR/requests.jsonl")
 	t_eq "login asked for a token with no scope, as tester, offline" "$issued" "GET tester [] true"
 
 	t_rc 4 "token registry: wrong password exits 4" "$POLYCRATE" login "$REG_ADDR" -u tester -p nope
-	t_contains "token server's words" "$T_STDERR" "authentication required: invalid username or password"
+	t_contains "token server's words" "$T_STDERR" \
+		"authentication required: invalid username or password"
 	t_contains "hint" "$T_STDERR" "polycrate login $REG_ADDR"
 	t_rc 0 "logout" "$POLYCRATE" logout "$REG_ADDR"
 else
@@ -150,7 +158,8 @@ if t_netns_ok; then
 	out=$(t_in_netns "my-registry.com" bash "$T_TMP/netns.sh" 2>&1)
 	t_contains "plain HTTP refused for a name that is no loopback" "$out" "rc1=5"
 	t_contains "the message says it is plain HTTP" "$(cat "$T_TMP/ns1" 2>/dev/null)" "plain HTTP"
-	t_contains "the hint names --insecure-registry" "$(cat "$T_TMP/ns1" 2>/dev/null)" "--insecure-registry my-registry.com:"
+	t_contains "the hint names --insecure-registry" "$(cat "$T_TMP/ns1" 2>/dev/null)" \
+		"--insecure-registry my-registry.com:"
 	t_contains "allowed with --insecure-registry" "$out" "rc2=0"
 	t_contains "allowed with an http:// name" "$out" "rc3=0"
 else
