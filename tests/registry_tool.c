@@ -6,7 +6,8 @@
  *   registry_tool pull-image HOST REPO REF OUTDIR     -> one line per object fetched
  *   registry_tool tags HOST REPO [PAGE]
  * Environment: REGISTRY_CA (a CA file for https), REGISTRY_USER / REGISTRY_PASS (Basic or
- * token credentials), REGISTRY_CHUNK (bytes per PATCH), REGISTRY_CHUNKED=1 (always chunk).
+ * token credentials), REGISTRY_CHUNK (bytes per PATCH), REGISTRY_CHUNKED=1 (always chunk),
+ * REGISTRY_MONOLITHIC_MAX (largest blob sent in one PUT).
  * Exit status: the error's (1..7), with "Error: message" on stderr. */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,6 +58,8 @@ static struct registry *open_reg(const char *host, struct err *e)
 	o.auth = auth;
 	o.chunk_size = chunk ? strtoull(chunk, NULL, 10) : 0;
 	o.always_chunked = always && *always == '1';
+	if (getenv("REGISTRY_MONOLITHIC_MAX"))
+		o.monolithic_max = strtoull(getenv("REGISTRY_MONOLITHIC_MAX"), NULL, 10);
 	return registry_open(host, &o, e);
 }
 
