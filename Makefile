@@ -44,6 +44,7 @@ UNIT_BINS_MUSL := $(UNIT_SRCS:tests/unit/%.c=build/musl/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS = 60
+JOBS := $(shell nproc 2>/dev/null || echo 2)
 
 all: polycrate
 
@@ -83,12 +84,19 @@ build/asan/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_ASAN)
 
 build/musl/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_MUSL)
 	@mkdir -p $(@D)
-	$(CC_MUSL) $(CFLAGS_MUSL) -Isrc -static -o $@ $< $(LIBOBJS_MUSL) $(LIBS_MUSL)
+	$(CC_MUSL) -Isrc $(CFLAGS_MUSL) -static -o $@ $< $(LIBOBJS_MUSL) $(LIBS_MUSL)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+CFLAGS_FUZZ = $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	-I/usr/include/bearssl
+LIBOBJS_FUZZ := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC_ASAN) $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/bearssl -Isrc -o $@ $< \
-		$(LIB_SRCS) $(LIBS_ASAN)
+	$(CC_ASAN) $(CFLAGS_FUZZ) -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(LIBOBJS_FUZZ)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(CFLAGS_FUZZ) -fsanitize=fuzzer -Isrc -o $@ $< $(LIBOBJS_FUZZ) $(LIBS_ASAN)
 
 asan: build/asan/polycrate $(UNIT_BINS)
 
@@ -98,7 +106,7 @@ fuzz-bins: $(FUZZ_BINS)
 
 # The suites; tests/run.sh prints each suite's closing line and the total.
 test: deps
-	$(MAKE) polycrate asan unit-bins fuzz-bins
+	$(MAKE) -s --no-print-directory -j$(JOBS) polycrate asan unit-bins fuzz-bins
 	tests/run.sh
 
 # Installs the build and test dependencies on Debian when missing (as root).

@@ -321,8 +321,7 @@ static struct io_in *with_progress(struct io_in *src, const struct blocks_pull_o
 	return &s->in;
 }
 
-/* The manifest to unpack: the one at reference, or the linux/amd64 one of an index. */
-static int get_image_manifest(struct registry *r, const char *repo, const char *reference,
+int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
 			      struct registry_manifest *m, struct oci_manifest *om, struct err *e)
 {
 	int rc = registry_manifest_get(r, repo, reference, m, e);
@@ -418,7 +417,7 @@ int blocks_pull(struct registry *r, const char *repo, const char *reference, con
 	memset(res, 0, sizeof *res);
 	memset(&m, 0, sizeof m);
 	buf_init(&body, 0);
-	rc = get_image_manifest(r, repo, reference, &m, &om, e);
+	rc = blocks_image_manifest(r, repo, reference, &m, &om, e);
 	if (rc < 0)
 		goto out;
 	snprintf(res->manifest_digest, sizeof res->manifest_digest, "%s", m.digest);

@@ -78,6 +78,14 @@ struct blocks_pull_result {
 int blocks_pull(struct registry *r, const char *repo, const char *reference, const char *dest,
 		const struct blocks_pull_opts *o, struct blocks_pull_result *res, struct err *e);
 
+struct registry_manifest;
+struct oci_manifest;
+/* The image manifest at repo:reference: the one there, or the linux/amd64 entry of an
+ * index there (then *m holds that entry's bytes). Both parsed and verified; the caller
+ * frees *m and *om (also on error). 0 or an ERR_ code. */
+int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
+			  struct registry_manifest *m, struct oci_manifest *om, struct err *e);
+
 /* Removes <tmpdir>/pull-* and push-* left by interrupted runs (call under the workspace
  * lock). Returns how many were removed, or an ERR_ code. */
 int blocks_clean_tmp(const char *tmpdir, struct err *e);

@@ -621,41 +621,17 @@ static int inspect_remote(struct ctx *c, const char *text)
 	struct oci_config cfg = {0};
 	struct buf body;
 	uint64_t total = 0;
-	int rc, kind;
+	int rc;
 	buf_init(&body, OCI_CONFIG_MAX);
 	rc = ctx_target(c, text, &t);
 	if (rc < 0)
 		goto out;
 	const char *reference = t.use.digest[0] ? t.use.digest : t.use.tag[0] ? t.use.tag : "latest";
-	rc = registry_manifest_get(t.reg, t.repo, reference, &m, &c->e);
+	rc = blocks_image_manifest(t.reg, t.repo, reference, &m, &om, &c->e);
 	if (rc == ERR_NOTFOUND) {
 		c->e.code = 0;
 		err_set(&c->e, ERR_NOTFOUND, "block '%s' not found in registry", t.display);
 	}
-	if (rc < 0)
-		goto out;
-	kind = oci_kind(m.body.p, m.body.len, m.media_type, &c->e);
-	if (kind < 0) {
-		rc = kind;
-		goto out;
-	}
-	if (kind == OCI_KIND_INDEX) {
-		struct oci_index ix = {0};
-		char digest[DIGEST_STR_MAX];
-		rc = oci_index_parse(m.body.p, m.body.len, m.media_type, &ix, &c->e);
-		if (rc == 0)
-			rc = oci_index_pick(&ix, NULL, NULL, &c->e);
-		if (rc >= 0)
-			snprintf(digest, sizeof digest, "%s", ix.manifests[rc].digest);
-		oci_index_free(&ix);
-		if (rc < 0)
-			goto out;
-		registry_manifest_free(&m);
-		rc = registry_manifest_get(t.reg, t.repo, digest, &m, &c->e);
-		if (rc < 0)
-			goto out;
-	}
-	rc = oci_manifest_parse(m.body.p, m.body.len, m.media_type, &om, &c->e);
 	if (rc < 0)
 		goto out;
 	struct io_in *in =
