@@ -140,7 +140,7 @@ t_rc 7 "wrong layer refused" "$P" -w "$w3" blocks pull "$LR/evil/digest:1.0.0"
 t_check "digest: nothing installed" test ! -e "$w3/blocks/evil/digest"
 
 # --- an interrupted pull leaves the old block, and its temp folder goes next time
-t_check "push a large block" "$PY" "$TOP/tests/oci_push.py" "$R" big/block 1.0.0 good --big 64
+t_check "push a large block" "$PY" "$TOP/tests/oci_push.py" "$R" big/block 1.0.0 good --big 128
 t_check "push a small version" "$PY" "$TOP/tests/oci_push.py" "$R" big/block 0.9.0 good
 t_rc 0 "pull the small one" "$P" -w "$w3" blocks pull "$LR/big/block:0.9.0"
 before=$(cat "$w3/blocks.lock")
