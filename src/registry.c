@@ -971,18 +971,46 @@ static int64_t range_next(const char *v)
 	return (int64_t)b + 1;
 }
 
-/* PATCH chunks from offset 0. 0 when all were taken, 1 on a 413, or an ERR_ code. */
+/*
+ * Asks the registry how much of the session it holds (GET <location>: 204 with Range and a
+ * new Location). Returns the next offset, or -1 when it will not say.
+ */
+static int64_t upload_status(struct upload *u)
+{
+	struct http_response rs;
+	struct rq q;
+	struct err le;
+	int64_t next = -1;
+
+	up_rq(u, &q, "GET", u->loc);
+	err_init(&le);
+	if (send_rq(u->r, &q, &rs, &le) == 0 && (rs.status == 204 || rs.status == 202)) {
+		const char *v = http_headers_get(&rs.headers, "Range");
+		/* distribution writes "0--1" for an empty session */
+		next = v && strcmp(v, "0--1") == 0 ? 0 : range_next(v);
+		if (next >= 0 && take_location(u, &rs, &le) < 0)
+			next = -1;
+	}
+	http_response_free(&rs);
+	return next;
+}
+
+/* PATCH chunks from offset 0. 0 when all were taken, 1 on a 413, or an ERR_ code. A chunk
+ * lost with its connection is resumed from where the registry says it is, at most
+ * REGISTRY_UPLOAD_RESTARTS times. */
 static int chunks(struct upload *u, uint64_t chunk, struct err *e)
 {
 	uint64_t off = 0, size = u->src->size;
 	char cr[RANGE_HDR_MAX];
 	int rc = 0;
+	unsigned resumes = 0;
 
 	while (off < size) {
 		struct part p = {u->src, off, size - off < chunk ? size - off : chunk,
 		                 &u->st->sent};
 		struct http_response rs;
 		struct rq q;
+		struct err le;
 		up_rq(u, &q, "PATCH", u->loc);
 		snprintf(cr, sizeof cr, "%" PRIu64 "-%" PRIu64, off, off + p.len - 1);
 		q.content_type = "application/octet-stream";
@@ -990,9 +1018,24 @@ static int chunks(struct upload *u, uint64_t chunk, struct err *e)
 		q.open = open_part;
 		q.arg = &p;
 		q.len = (int64_t)p.len;
-		if ((rc = send_rq(u->r, &q, &rs, e)) < 0) {
+		err_init(&le);
+		if ((rc = send_rq(u->r, &q, &rs, &le)) < 0) {
 			http_response_free(&rs);
-			return rc;
+			int64_t at = -1;
+			if (rc == ERR_NET && resumes < REGISTRY_UPLOAD_RESTARTS)
+				at = upload_status(u);
+			if (at < 0 || (uint64_t)at > off + p.len) {
+				err_set(e, rc, "%s", le.msg);
+				if (le.hint[0])
+					err_hint(e, "%s", le.hint);
+				return rc;
+			}
+			log_debug("%s: chunk at %" PRIu64 " lost (%s); resuming at %" PRId64,
+			          u->what, off, le.msg, at);
+			resumes++;
+			u->st->restarts++;
+			off = (uint64_t)at;
+			continue;
 		}
 		if (rs.status == 413) {
 			http_response_free(&rs);

@@ -125,6 +125,7 @@ typedef void (*handler_fn)(const struct req *rq, int fd);
 
 static handler_fn handler;
 static int srv_fd = -1, srv_port, srv_stop;
+static int drop_conn; /* set by a handler: close the connection without an answer */
 static pthread_t srv_th;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static char req_log[16384];
@@ -206,10 +207,13 @@ static void *srv_main(void *arg)
 		struct req rq;
 		for (int i = 0; i < 1000 && read_req(fd, &rq) == 0; i++) {
 			logreq(&rq);
+			drop_conn = 0;
 			if (!strcmp(rq.target, "/v2/"))
 				reply_str(fd, 200, NULL, "{}");
 			else
 				handler(&rq, fd);
+			if (drop_conn)
+				break;
 		}
 		close(fd);
 	}
@@ -305,7 +309,9 @@ static void test_tags_pages(void)
 #define BLOB_N 100000
 static unsigned char blob[BLOB_N];
 static char blob_dg[DIGEST_STR_MAX];
-static int upmode; /* 0 fine, 1 lying final digest, 2 PATCH 500, 3 short Range */
+static int upmode; /* 0 fine, 1 lying final digest, 2 PATCH 500, 3 short Range,
+                    * 4 the first chunk's connection always dies (the registry kept it),
+                    * 5 the same and the registry will not say how far it got */
 
 static struct io_in *blob_open(void *arg, uint64_t off, struct err *e)
 {
@@ -321,9 +327,17 @@ static void h_upload(const struct req *rq, int fd)
 	} else if (!strcmp(rq->method, "POST")) {
 		reply_str(fd, 202, "Location: /v2/r/blobs/uploads/u1?_state=s1\r\nRange: 0-0\r\n",
 		          NULL);
+	} else if (!strcmp(rq->method, "GET") &&
+	           !strcmp(rq->target, "/v2/r/blobs/uploads/u1?_state=s1")) {
+		if (upmode == 4)
+			reply_str(fd, 204, "Location: u2?_state=s2\r\nRange: 0-65535\r\n", NULL);
+		else
+			reply_str(fd, 404, NULL, NULL);
 	} else if (!strcmp(rq->method, "PATCH") &&
 	           !strcmp(rq->target, "/v2/r/blobs/uploads/u1?_state=s1")) {
-		if (upmode == 2)
+		if (upmode >= 4)
+			drop_conn = 1;
+		else if (upmode == 2)
 			reply_str(
 			    fd, 500, NULL,
 			    "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"disk full\"}]}");
@@ -366,8 +380,8 @@ static void test_upload_locations(void)
 	struct registry_blob_src src = {.open = blob_open, .size = BLOB_N, .digest = blob_dg};
 	snprintf(host, sizeof host, "127.0.0.1:%d", srv_port);
 	handler = h_upload;
-	for (upmode = 0; upmode < 4; upmode++) {
-		static const int codes[] = {0, ERR_INTEGRITY, ERR_NET, ERR_NET};
+	for (upmode = 0; upmode < 6; upmode++) {
+		static const int codes[] = {0, ERR_INTEGRITY, ERR_NET, ERR_NET, 0, ERR_NET};
 		err_init(&e);
 		r = registry_open(host, &o, &e);
 		req_log[0] = 0;
@@ -394,6 +408,22 @@ static void test_upload_locations(void)
 		}
 		if (upmode == 3)
 			T_CHECKF(strstr(e.msg, "took bytes up to 99991") != NULL, "%s", e.msg);
+		if (upmode == 4) {
+			snprintf(want, sizeof want,
+			         "PATCH /v2/r/blobs/uploads/u1?_state=s1 0-65535\n"
+			         "GET /v2/r/blobs/uploads/u1?_state=s1\n"
+			         "PATCH /v2/r/blobs/uploads/u2?_state=s2 65536-99999\n"
+			         "PUT /u3?_state=s3&digest=%s\n",
+			         blob_dg);
+			T_CHECKF(strstr(req_log, want) != NULL, "%s", req_log);
+			T_EQ_INT(st.restarts, 1);
+		}
+		if (upmode == 5) {
+			T_CHECKF(strstr(e.msg, "127.0.0.1") != NULL, "%s", e.msg);
+			T_CHECKF(strstr(req_log, "DELETE /v2/r/blobs/uploads/u1?_state=s1\n") !=
+			             NULL,
+			         "%s", req_log);
+		}
 		registry_close(r);
 	}
 }
