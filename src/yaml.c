@@ -157,16 +157,17 @@ static int node_height(const struct yaml_node *n)
 
 static int over_budget(const struct yaml_doc *d)
 {
-	return d->nodes > YAML_NODES_MAX || d->bytes > YAML_BYTES_MAX;
+	return d->nodes > YAML_NODES_MAX || d->copies > YAML_COPIES_MAX ||
+	       d->bytes > YAML_BYTES_MAX;
 }
 
 /* A copy; d's counts (d may be NULL) grow by the nodes and scalar bytes made, failing past
- * YAML_NODES_MAX or YAML_BYTES_MAX. */
+ * the limits of over_budget. */
 static struct yaml_node *clone_counted(const struct yaml_node *n, struct yaml_doc *d)
 {
 	struct yaml_node *c;
 	size_t k = nkids(n);
-	if (d && (++d->nodes, d->bytes += n->len, over_budget(d)))
+	if (d && (++d->nodes, ++d->copies, d->bytes += n->len, over_budget(d)))
 		return NULL;
 	if (!(c = node_new(n->kind)))
 		return NULL;
@@ -259,9 +260,9 @@ static int oom(struct builder *b)
 static int too_many(struct builder *b, int line, int col)
 {
 	return fail_at(b, line, col,
-	               "more than %d nodes or %d bytes of text (aliases expanded): refused as a "
-	               "likely alias bomb",
-	               YAML_NODES_MAX, YAML_BYTES_MAX);
+	               "too large with aliases expanded (limits: %d copied nodes, %d nodes, %d "
+	               "bytes of text): refused as a likely alias bomb",
+	               YAML_COPIES_MAX, YAML_NODES_MAX, YAML_BYTES_MAX);
 }
 
 /* Appends a key/value pair to a mapping; both are taken over, also on failure. */

@@ -20,7 +20,8 @@
 struct buf;
 
 #define YAML_FILE_MAX (1024 * 1024)       /* bytes of one file */
-#define YAML_NODES_MAX 100000             /* nodes of one document, aliases expanded */
+#define YAML_NODES_MAX 1000000            /* nodes of one document, aliases expanded */
+#define YAML_COPIES_MAX 100000            /* of those, nodes made by aliases and << merges */
 #define YAML_BYTES_MAX (16 * 1024 * 1024) /* scalar text of one document, aliases expanded */
 #define YAML_DEPTH_MAX 64                 /* nesting of one document */
 
@@ -50,15 +51,16 @@ struct yaml_doc {
 	char *name;             /* the file name used in messages */
 	size_t nodes;           /* nodes built, aliases expanded */
 	size_t bytes;           /* scalar text built, aliases expanded */
+	size_t copies;          /* nodes made by aliases and << merges */
 };
 
 /*
  * Loads one YAML document from p (n bytes) named name (for messages). Anchors and aliases
- * are expanded (copied), "<<" merge keys applied; more than YAML_NODES_MAX nodes or
- * YAML_BYTES_MAX bytes of scalar text, nesting
- * deeper than YAML_DEPTH_MAX, duplicate keys, non-scalar keys, several documents and NUL
- * characters are errors. Returns 0 and fills *d (free with yaml_doc_free), or ERR_USAGE
- * with *e naming "name:line:col" (ERR_FAIL when memory runs out); *d is then empty.
+ * are expanded (copied), "<<" merge keys applied; more than YAML_NODES_MAX nodes (YAML_COPIES_MAX
+ * of them copies) or YAML_BYTES_MAX bytes of scalar text, nesting deeper than YAML_DEPTH_MAX,
+ * duplicate keys, non-scalar keys, several documents and NUL characters are errors. Returns 0 and
+ * fills *d (free with yaml_doc_free), or ERR_USAGE with *e naming "name:line:col" (ERR_FAIL when
+ * memory runs out); *d is then empty.
  */
 int yaml_load_mem(const char *name, const char *p, size_t n, struct yaml_doc *d, struct err *e);
 /* Same from a file of at most YAML_FILE_MAX bytes; a missing file is ERR_NOTFOUND. */
