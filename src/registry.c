@@ -469,30 +469,48 @@ static struct io_in *open_part(void *arg, struct err *e)
 
 /* ---- repository names and URLs ---- */
 
+/* A repository path: components of [a-z0-9] with single '.', '_' or runs of '-' and '_'
+ * inside (docker's rule, loosely), so no "..", empty or separator-edged component ever
+ * reaches a URL. */
 static int check_repo(const char *repo, struct err *e)
 {
-	size_t n = repo ? strlen(repo) : 0;
+	size_t n = repo ? strlen(repo) : 0, i;
 	if (n == 0 || n >= REGISTRY_REPO_MAX)
-		return err_set(e, ERR_USAGE, "bad repository name '%.100s'", repo ? repo : "");
-	for (size_t i = 0; i < n; i++) {
+		goto bad;
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)repo[i];
-		if (!(islower(c) || isdigit(c) || c == '/' || c == '.' || c == '_' || c == '-'))
-			return err_set(e, ERR_USAGE, "bad repository name '%.100s'", repo);
+		int alnum = islower(c) || isdigit(c);
+		int first = i == 0 || repo[i - 1] == '/';
+		int last = i + 1 == n || repo[i + 1] == '/';
+		if (c == '/') {
+			if (first)
+				goto bad;
+			continue;
+		}
+		if (!alnum && !(c == '.' || c == '_' || c == '-'))
+			goto bad;
+		if (!alnum && (first || last || (c == '.' && repo[i + 1] == '.')))
+			goto bad;
 	}
+	if (repo[n - 1] == '/')
+		goto bad;
 	return 0;
+bad:
+	return err_set(e, ERR_USAGE, "bad repository name '%.100s'", repo ? repo : "");
 }
 
 /* A tag or a digest as the last path part of a manifest URL. */
 static int check_ref(const char *ref, struct err *e)
 {
 	size_t n = ref ? strlen(ref) : 0;
-	if (n == 0 || n > 128 + 7)
-		return err_set(e, ERR_USAGE, "bad tag or digest '%.100s'", ref ? ref : "");
-	if (strchr(ref, ':'))
+	if (n > 0 && strchr(ref, ':'))
 		return digest_parse(ref, NULL, e);
+	if (n == 0 || n > 128)
+		return err_set(e, ERR_USAGE, "bad tag or digest '%.100s'", ref ? ref : "");
+	/* [A-Za-z0-9_][A-Za-z0-9._-]{0,127} */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)ref[i];
-		if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
+		if (!(isalnum(c) || c == '_' || (i > 0 && (c == '.' || c == '-'))))
 			return err_set(e, ERR_USAGE, "bad tag '%.100s'", ref);
 	}
 	return 0;

@@ -247,6 +247,11 @@ static struct registry *fake(void)
 
 /* ---- scenarios ---- */
 
+static void h_never(const struct req *rq, int fd)
+{
+	reply_str(fd, 404, NULL, NULL);
+}
+
 static void h_tags(const struct req *rq, int fd)
 {
 	char hdr[256];
@@ -544,7 +549,43 @@ static void test_manifest_answers(void)
 	registry_close(r);
 }
 
-T_MAIN(test_status_error, test_link, test_tags_pages, test_upload_locations, test_manifest_answers)
+/* Names that must never reach a URL are refused before any request. */
+static void test_names(void)
+{
+	static const char *bad_repos[] = {"",     "A/b",  "a/../b", "..",  "a//b", "/a",
+	                                  "a/",   "a b",  "a?b",    "a#b", "-a",   "a-",
+	                                  "a/.b", "a/b.", "a%2fb",  "a:b"};
+	static const char *good_repos[] = {"a", "library/nginx", "ayedo/k8s/nginx", "a.b_c-d",
+	                                   "a__b/c--d/0"};
+	static const char *bad_refs[] = {"", "../x", "a/b", "sha256:zz", "x y", "-", "sha512:x"};
+	struct registry_manifest m;
+	struct err e;
+	struct registry *r = fake();
+	handler = h_never;
+	for (size_t i = 0; i < sizeof bad_repos / sizeof bad_repos[0]; i++) {
+		err_init(&e);
+		T_CHECKF(registry_manifest_get(r, bad_repos[i], "1", &m, &e) == ERR_USAGE,
+		         "repo '%s' accepted", bad_repos[i]);
+		registry_manifest_free(&m);
+	}
+	for (size_t i = 0; i < sizeof bad_refs / sizeof bad_refs[0]; i++) {
+		err_init(&e);
+		T_CHECKF(registry_manifest_get(r, "a", bad_refs[i], &m, &e) == ERR_USAGE,
+		         "ref '%s' accepted", bad_refs[i]);
+		registry_manifest_free(&m);
+	}
+	T_EQ_STR(req_log, "");
+	for (size_t i = 0; i < sizeof good_repos / sizeof good_repos[0]; i++) {
+		err_init(&e);
+		T_CHECKF(registry_manifest_get(r, good_repos[i], "1", &m, &e) == ERR_NOTFOUND,
+		         "repo '%s': %s", good_repos[i], e.msg);
+		registry_manifest_free(&m);
+	}
+	registry_close(r);
+}
+
+T_MAIN(test_status_error, test_link, test_names, test_tags_pages, test_upload_locations,
+       test_manifest_answers)
 
 static void __attribute__((constructor)) start(void)
 {
