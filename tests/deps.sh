@@ -4,8 +4,8 @@
 set -u
 pkgs="build-essential musl-tools clang libclang-rt-14-dev libbearssl-dev libyaml-dev
 zlib1g-dev docker-registry apache2-utils skopeo openssl curl file xz-utils bzip2 tar
-python3 python3-cryptography python3-jwt python3-yaml iproute2 time util-linux ca-certificates debian-archive-keyring
-apt-utils dpkg-dev time busybox"
+python3 python3-cryptography python3-jwt iproute2 time util-linux ca-certificates debian-archive-keyring
+python3-yaml apt-utils dpkg-dev time busybox"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
