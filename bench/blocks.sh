@@ -16,6 +16,9 @@ LARGE_MIB=${LARGE_MIB:-256}
 t_registry plain >/dev/null || exit 1
 R=$REG_ADDR
 LR="localhost:$REG_PORT"
+# skopeo pushes into a registry of its own, so it cannot mount blobs it saw elsewhere
+t_registry plain >/dev/null || exit 1
+R2=$REG_ADDR
 
 mkblock() { # dir name files bytes_each [large_mib]
 	mkdir -p "$1"
@@ -65,8 +68,10 @@ for b in typical large; do
 	read -r pt pr <<<"$(measure "$P" -w "$ws" blocks push "$LR/bench/$b")"
 	oci="$T_TMP/oci-$b"
 	skopeo copy --quiet --src-tls-verify=false "docker://$R/bench/$b:1.0.0" "oci:$oci:x" >/dev/null 2>&1
-	read -r st sr <<<"$(measure skopeo copy --quiet --dest-tls-verify=false "oci:$oci:x" "docker://$R/skopeo-$b/x:1.0.0")"
+	read -r st sr <<<"$(measure skopeo copy --quiet --dest-tls-verify=false "oci:$oci:x" "docker://$R2/skopeo-$b/x:1.0.0")"
 	rows+=("| push $b | $pt s | $st s | $(awk "BEGIN{printf \"%.2f\", $pt/$st}") | $((pr / 1024)) MiB | $((sr / 1024)) MiB |")
+	read -r pt pr <<<"$(measure "$P" -w "$ws" blocks push "$LR/bench-l1/$b" --gzip-level 1)"
+	rows+=("| push $b, --gzip-level 1 | $pt s | $st s | $(awk "BEGIN{printf \"%.2f\", $pt/$st}") | $((pr / 1024)) MiB | $((sr / 1024)) MiB |")
 	# pull: polycrate vs skopeo copy to a folder + tar -xzf of the layer
 	w2="$T_TMP/pull-$b"
 	mkdir -p "$w2"
