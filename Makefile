@@ -17,6 +17,7 @@ WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
 DEFS = -DPOLYCRATE_VERSION='"$(VERSION)"' -DPOLYCRATE_GIT='"$(GIT)"'
 CFLAGS_MUSL = $(WARN) $(DEFS) -O2 -ffunction-sections -fdata-sections -fno-plt \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I$(VENDOR)/include
 LDFLAGS_MUSL = -static -Wl,--gc-sections -Wl,-O1 -s
 LIBS_MUSL = $(VENDOR)/lib/libbearssl.a $(VENDOR)/lib/libyaml.a $(VENDOR)/lib/libz.a
