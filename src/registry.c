@@ -203,6 +203,8 @@ static int answer_error(struct registry *r, struct http_response *rs, const char
 
 	buf_init(&b, REGISTRY_ERROR_BODY_MAX + 1);
 	err_init(&le);
+	if (rs->body)
+		rs->body->e = &le; /* a broken error body must not hide the status's message */
 	if (rs->body && http_response_slurp(rs, &b, REGISTRY_ERROR_BODY_MAX, &le) < 0)
 		buf_reset(&b);
 	rc = registry_status_error(rs->status, b.p, b.len, what, e);
