@@ -93,6 +93,33 @@ static int pick_block(struct ctx *c, const char *path, const struct workspace_bl
 	return ERR_NOTFOUND;
 }
 
+/* A pushed version should have its CHANGELOG.poly entry: say so when it has none. */
+static void changelog_check(const struct workspace_block *b)
+{
+	struct workspace_changelog cl = {0};
+	struct err e;
+	char path[4200];
+	int found = 0;
+	if (!b->version || fs_join(path, sizeof path, b->dir, WORKSPACE_CHANGELOG_FILE) < 0)
+		return;
+	err_init(&e);
+	if (!fs_exists(path)) {
+		log_warn("block '%s' has no %s (version %s is pushed without an entry)", b->name,
+			 WORKSPACE_CHANGELOG_FILE, b->version);
+		return;
+	}
+	if (workspace_changelog_load(path, &cl, &e) < 0) {
+		log_warn("%s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < cl.n; i++)
+		if (cl.entries[i].version && !strcmp(cl.entries[i].version, b->version))
+			found = 1;
+	if (!found)
+		log_warn("%s has no entry for version %s", path, b->version);
+	workspace_changelog_free(&cl);
+}
+
 int cmd_push(struct cli *cl)
 {
 	struct ctx c;
@@ -137,6 +164,7 @@ int cmd_push(struct cli *cl)
 	}
 	r.tag[0] = 0;
 	ref_format(&r, text, sizeof text);
+	changelog_check(b);
 
 	if (cl->set[F_DRY_RUN]) {
 		struct pack_opts po = {.level = level, .mtime = mtime};

@@ -24,6 +24,7 @@ cd "$ws" || exit 1
 t_rc 0 "push with the registry in the name" "$P" blocks push "$LR/team/hello"
 t_contains "push prints reference and digest" "$T_STDOUT" "Pushed $LR/team/hello:1.0.0 (sha256:"
 t_rc 0 "push again: up to date" "$P" blocks push "$LR/team/hello"
+t_not_contains "CHANGELOG.poly has the entry: no warning" "$T_STDERR" "no entry"
 t_contains "up to date message" "$T_STDOUT" "already up to date"
 t_rc 0 "push with --registry-url" "$P" blocks push hello --registry-url "$LR"
 t_contains "--registry-url used" "$T_STDOUT" "Pushed $LR/hello:1.0.0"
@@ -51,6 +52,7 @@ t_contains "conflict hint" "$T_STDERR" "Raise 'version'"
 sed -i 's/version: 1.0.0/version: 1.1.0/' blocks/hello/block.poly
 t_rc 0 "raised version pushes" "$P" blocks push "$LR/team/hello"
 t_contains "new version" "$T_STDOUT" "hello:1.1.0"
+t_contains "missing CHANGELOG.poly entry warned about" "$T_STDERR" "has no entry for version 1.1.0"
 sed -i 's/version: 1.1.0/version: 1.0.1/' blocks/hello/block.poly
 t_rc 0 "lower version pushes" "$P" blocks push "$LR/team/hello"
 t_contains "latest stays at the higher version" "$T_STDERR" "latest stays at 1.1.0"
