@@ -140,3 +140,6 @@ distclean:
 .PHONY: all demo asan unit-bins fuzz-bins test deps fuzz bench vendor vendor-dist format clean \
 	distclean FORCE
 FORCE:
+
+# objects made by pattern rules are kept (make would delete them as intermediates)
+.SECONDARY:

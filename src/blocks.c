@@ -63,7 +63,87 @@ const char *blocks_highest_tag(char *const *tags, size_t n)
 	return best;
 }
 
+/* Counts bytes for a progress callback as they pass. */
+typedef void (*progress_fn)(void *arg, const char *what, uint64_t done, uint64_t total);
+struct prog_in {
+	struct io_in in;
+	struct io_in *src;
+	progress_fn fn;
+	void *arg;
+	const char *what;
+	uint64_t done, total;
+};
+
+static ssize_t prog_read(struct io_in *in, void *p, size_t n)
+{
+	struct prog_in *s = (struct prog_in *)in;
+	ssize_t got = io_read(s->src, p, n);
+	if (got > 0) {
+		s->done += (uint64_t)got;
+		s->fn(s->arg, s->what, s->done, s->total);
+	}
+	return got;
+}
+
+static int prog_close(struct io_in *in)
+{
+	struct prog_in *s = (struct prog_in *)in;
+	int rc = io_in_close(s->src);
+	free(s);
+	return rc;
+}
+
+static const struct io_in_ops prog_ops = {prog_read, prog_close};
+
+/* src with progress reports (src itself when fn is NULL); src is owned from the call on. */
+static struct io_in *with_progress(struct io_in *src, progress_fn fn, void *arg,
+				   const char *what, uint64_t done, uint64_t total, struct err *e)
+{
+	struct prog_in *s;
+	if (!fn || !src)
+		return src;
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		io_in_close(src);
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	s->in.ops = &prog_ops;
+	s->in.e = e;
+	s->src = src;
+	s->fn = fn;
+	s->arg = arg;
+	s->what = what;
+	s->done = done;
+	s->total = total;
+	return &s->in;
+}
+
 /* ---- push ---- */
+
+/* The staged layer from offset, counted for the progress line. */
+struct layer_src {
+	const char *path;
+	const struct blocks_push_opts *o;
+	uint64_t size;
+};
+
+static struct io_in *layer_open(void *arg, uint64_t offset, struct err *e)
+{
+	struct layer_src *ls = arg;
+	int fd = open(ls->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(e, ERR_FAIL, errno, "opening %s", ls->path);
+		return NULL;
+	}
+	if (offset && lseek(fd, (off_t)offset, SEEK_SET) != (off_t)offset) {
+		err_sys(e, ERR_FAIL, errno, "seeking in %s", ls->path);
+		close(fd);
+		return NULL;
+	}
+	return with_progress(io_in_fd(fd, 1, e), ls->o->progress, ls->o->arg, "layer", offset,
+			     ls->size, e);
+}
 
 struct mem_src {
 	const char *p;
@@ -229,8 +309,11 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 	}
 
 	if (!res->up_to_date) {
-		struct registry_blob_src ls = {
-			.path = layer, .size = res->layer.size, .digest = res->layer.digest};
+		struct layer_src lsrc = {layer, o, res->layer.size};
+		struct registry_blob_src ls = {.open = layer_open,
+					       .arg = &lsrc,
+					       .size = res->layer.size,
+					       .digest = res->layer.digest};
 		struct registry_upload_stats st = {0};
 		rc = registry_blob_push(r, repo, &ls, NULL, &st, e);
 		if (rc < 0)
@@ -269,57 +352,6 @@ out:
 }
 
 /* ---- pull ---- */
-
-/* Counts bytes for a progress callback as they pass. */
-struct prog_in {
-	struct io_in in;
-	struct io_in *src;
-	const struct blocks_pull_opts *o;
-	const char *what;
-	uint64_t done, total;
-};
-
-static ssize_t prog_read(struct io_in *in, void *p, size_t n)
-{
-	struct prog_in *s = (struct prog_in *)in;
-	ssize_t got = io_read(s->src, p, n);
-	if (got > 0) {
-		s->done += (uint64_t)got;
-		s->o->progress(s->o->arg, s->what, s->done, s->total);
-	}
-	return got;
-}
-
-static int prog_close(struct io_in *in)
-{
-	struct prog_in *s = (struct prog_in *)in;
-	int rc = io_in_close(s->src);
-	free(s);
-	return rc;
-}
-
-static const struct io_in_ops prog_ops = {prog_read, prog_close};
-
-static struct io_in *with_progress(struct io_in *src, const struct blocks_pull_opts *o,
-				   const char *what, uint64_t total, struct err *e)
-{
-	struct prog_in *s;
-	if (!o->progress)
-		return src;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		io_in_close(src);
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
-	s->in.ops = &prog_ops;
-	s->in.e = e;
-	s->src = src;
-	s->o = o;
-	s->what = what;
-	s->total = total;
-	return &s->in;
-}
 
 int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
 			      struct registry_manifest *m, struct oci_manifest *om, struct err *e)
@@ -494,7 +526,7 @@ int blocks_pull(struct registry *r, const char *repo, const char *reference, con
 			rc = e->code ? e->code : ERR_FAIL;
 			goto out;
 		}
-		in = with_progress(in, o, d->digest, d->size, e);
+		in = with_progress(in, o->progress, o->arg, d->digest, 0, d->size, e);
 		if (in && d->comp == OCI_COMP_GZIP)
 			in = gz_in(in, max_tar, e);
 		if (in && cfg.ndiff_ids)

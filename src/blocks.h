@@ -21,8 +21,8 @@ struct blocks_push_opts {
 	int64_t mtime;  /* 0 or SOURCE_DATE_EPOCH */
 	int no_latest;  /* leave latest alone */
 	const char *tmpdir; /* where the layer is staged (a folder that exists) */
-	/* progress: called with bytes sent of the layer (may be NULL) */
-	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	/* progress: called with bytes of the layer sent so far (may be NULL) */
+	void (*progress)(void *arg, const char *what, uint64_t done, uint64_t total);
 	void *arg;
 };
 

@@ -50,6 +50,26 @@ static int lock_path(const struct ctx *c, char *out, size_t n)
 
 /* ---- push ---- */
 
+struct pull_progress {
+	struct log_progress p;
+	const char *what;
+};
+
+static void pull_progress(void *arg, const char *what, uint64_t done, uint64_t total)
+{
+	struct pull_progress *pp = arg;
+	if (pp->what != what) {
+		if (pp->what)
+			log_progress_end(&pp->p);
+		pp->what = what;
+		log_progress_begin(&pp->p, what + (strncmp(what, "sha256:", 7) ? 0 : 7), total);
+	}
+	log_progress_update(&pp->p, done);
+	if (total && done >= total)
+		log_progress_end(&pp->p);
+}
+
+
 struct dry {
 	int json;
 	unsigned long files;
@@ -200,11 +220,17 @@ int cmd_push(struct cli *cl)
 	rc = ctx_target(&c, text, &t);
 	if (rc < 0)
 		goto fail;
-	struct blocks_push_opts po = {
-		.level = level, .mtime = mtime, .no_latest = cl->set[F_NO_LATEST] > 0,
-		.tmpdir = c.tmpdir};
+	struct pull_progress pp = {0};
+	struct blocks_push_opts po = {.level = level,
+				      .mtime = mtime,
+				      .no_latest = cl->set[F_NO_LATEST] > 0,
+				      .tmpdir = c.tmpdir,
+				      .progress = pull_progress,
+				      .arg = &pp};
 	struct blocks_push_result res;
 	rc = blocks_push(t.reg, t.repo, b, &po, &res, &c.e);
+	if (pp.what)
+		log_progress_end(&pp.p);
 	if (rc < 0) {
 		registry_hint(&c.e, t.api_host);
 		goto fail;
@@ -234,25 +260,6 @@ fail:
 }
 
 /* ---- pull ---- */
-
-struct pull_progress {
-	struct log_progress p;
-	const char *what;
-};
-
-static void pull_progress(void *arg, const char *what, uint64_t done, uint64_t total)
-{
-	struct pull_progress *pp = arg;
-	if (pp->what != what) {
-		if (pp->what)
-			log_progress_end(&pp->p);
-		pp->what = what;
-		log_progress_begin(&pp->p, what + (strncmp(what, "sha256:", 7) ? 0 : 7), total);
-	}
-	log_progress_update(&pp->p, done);
-	if (total && done >= total)
-		log_progress_end(&pp->p);
-}
 
 /* 1 when a is b or a folder above it, on component boundaries. */
 static int path_within(const char *a, const char *b)
