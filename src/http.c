@@ -1388,6 +1388,11 @@ static int tunnel(struct hconn *hc, const struct proxy *px, const struct http_ur
 	return rc;
 }
 
+/* Set when the last connection attempt of this thread failed in the TLS handshake: such a
+ * failure (unknown authority, name mismatch, a plain-HTTP answer) is no passing fault, so
+ * it is not retried. */
+static _Thread_local int tls_failed;
+
 static int open_conn(struct http_client *cl, const struct http_url *u, const struct proxy *px,
                      const char *key, struct hconn **out, struct err *e)
 {
@@ -1421,6 +1426,7 @@ static int open_conn(struct http_client *cl, const struct http_url *u, const str
 		rc = cl->tls(cl->tls_arg, hc->c, u->host, u->port, &tc, e);
 		hc->c = NULL;
 		if (rc < 0) {
+			tls_failed = 1;
 			free(hc);
 			return rc;
 		}
@@ -1759,6 +1765,7 @@ int http_request(struct http_client *cl, const struct http_request *rq, struct h
 			}
 		}
 		tries++;
+		tls_failed = 0;
 		rc = send_once(cl, &u, method, rq->headers, same_origin(&u, &auth_origin), body,
 		               body ? rq->body_len : 0, &hc, &le);
 		if (own_body)
@@ -1790,7 +1797,7 @@ int http_request(struct http_client *cl, const struct http_request *rq, struct h
 		if (rc < 0) {
 			hconn_free(hc);
 			http_headers_free(&rs->headers);
-			if (rc == ERR_NET && tries < cl->max_tries &&
+			if (rc == ERR_NET && tries < cl->max_tries && !tls_failed &&
 			    idempotent(method, rq->flags) && !(rq->flags & HTTP_NO_RETRY) &&
 			    (!has_body || rq->body_open)) {
 				int64_t d = backoff_ms(cl, tries - 1);
