@@ -12,6 +12,7 @@
 #include "oci.h"
 #include "pack.h"
 #include "registry.h"
+#include "resolve.h"
 #include "semver.h"
 #include "tar.h"
 
@@ -739,6 +740,55 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+static int ws_entry_named(const struct workspace *ws, const char *name)
+{
+	for (size_t i = 0; i < ws->nws_blocks; i++)
+		if (ws->ws_blocks[i].name && !strcmp(ws->ws_blocks[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* A block of workspace.poly: shown as it resolves (its from: chain followed). */
+static int inspect_resolved(struct ctx *c, const char *name)
+{
+	struct resolved r;
+	int rc = resolve_block(&c->ws, name, c->cli->set[F_AUTO_PULL] ? ctx_auto_pull : NULL, c,
+			       &r, &c->e);
+	if (rc < 0)
+		return rc;
+	if (c->cli->json) {
+		int first = 1;
+		putchar('{');
+		json_kv("name", r.name, &first);
+		json_kv("version", r.version, &first);
+		json_kv("kind", r.kind, &first);
+		json_kv("folder", r.dir, &first);
+		printf(",\"chain\":[");
+		for (size_t i = 0; i < r.nchain; i++)
+			printf("%s", i ? "," : ""), print_json_str(r.chain[i]);
+		printf("],\"actions\":[");
+		for (size_t i = 0; i < r.nactions; i++)
+			printf("%s", i ? "," : ""), print_json_str(r.actions[i]->name);
+		printf("]}\n");
+	} else {
+		printf("Name:        %s\n", r.name ? r.name : "");
+		printf("Version:     %s\n", r.version ? r.version : "");
+		if (r.kind)
+			printf("Kind:        %s\n", r.kind);
+		printf("Folder:      %s\n", r.dir);
+		printf("Inherits:   ");
+		for (size_t i = 1; i < r.nchain; i++)
+			printf(" %s", r.chain[i]);
+		printf("%s\n", r.nchain > 1 ? "" : " nothing");
+		printf("Actions:    ");
+		for (size_t i = 0; i < r.nactions; i++)
+			printf(" %s", r.actions[i]->name);
+		putchar('\n');
+	}
+	resolved_free(&r);
+	return 0;
+}
+
 int cmd_inspect(struct cli *cl)
 {
 	struct ctx c;
@@ -755,6 +805,12 @@ int cmd_inspect(struct cli *cl)
 	}
 	if (rc == 0)
 		rc = workspace_scan_blocks(&c.ws, &c.e);
+	if (rc == 0)
+		rc = ctx_pull_missing(&c);
+	if (rc == 0 && ws_entry_named(&c.ws, cl->argv[0])) {
+		rc = inspect_resolved(&c, cl->argv[0]);
+		goto out;
+	}
 	if (rc == 0)
 		rc = workspace_find_block(&c.ws, cl->argv[0], &b, &c.e);
 	if (rc == ERR_NOTFOUND)
@@ -787,6 +843,8 @@ int cmd_list(struct cli *cl)
 	rc = ctx_open(&c, cl);
 	if (rc == 0)
 		rc = workspace_scan_blocks(&c.ws, &c.e);
+	if (rc == 0)
+		rc = ctx_pull_missing(&c);
 	if (rc == 0)
 		rc = lock_path(&c, lpath, sizeof lpath);
 	if (rc == 0)

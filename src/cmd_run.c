@@ -24,15 +24,6 @@
 
 #define RUN_SCRIPT_MAX (4u << 20) /* bytes of one action's script after templates */
 
-static int auto_pull(void *arg, const char *ref, struct err *e)
-{
-	struct ctx *c = arg;
-	int rc = ctx_pull(c, ref, NULL);
-	if (rc < 0)
-		*e = c->e;
-	return rc;
-}
-
 /* Searches PATH for an executable name into out. */
 static int find_on_path(const char *name, char *out, size_t n)
 {
@@ -181,7 +172,7 @@ static int run_action(struct ctx *c, const char *block, const char *action,
 	const struct workspace_action *a;
 	int rc;
 	buf_init(&script, RUN_SCRIPT_MAX);
-	rc = resolve_block(&c->ws, block, c->cli->set[F_AUTO_PULL] ? auto_pull : NULL, c, &r,
+	rc = resolve_block(&c->ws, block, c->cli->set[F_AUTO_PULL] ? ctx_auto_pull : NULL, c, &r,
 			   &c->e);
 	if (rc < 0)
 		return rc;

@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "log.h"
 #include "registry.h"
+#include "resolve.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -192,4 +193,37 @@ void print_json_str(const char *s)
 			putchar(*p);
 	}
 	putchar('"');
+}
+
+int ctx_auto_pull(void *arg, const char *ref, struct err *e)
+{
+	struct ctx *c = arg;
+	int rc = ctx_pull(c, ref, NULL);
+	if (rc < 0)
+		*e = c->e;
+	return rc;
+}
+
+int ctx_pull_missing(struct ctx *c)
+{
+	char names[256][256];
+	size_t n = 0;
+	int rc;
+	if (!c->cli->set[F_AUTO_PULL])
+		return 0;
+	/* names first: every pull rescans the workspace and frees what it found before */
+	for (size_t i = 0; i < c->ws.nws_blocks && n < 256; i++)
+		if (c->ws.ws_blocks[i].name && c->ws.ws_blocks[i].from)
+			snprintf(names[n++], sizeof names[0], "%s", c->ws.ws_blocks[i].name);
+	for (size_t i = 0; i < c->ws.nblocks && n < 256; i++)
+		if (c->ws.blocks[i]->from && c->ws.blocks[i]->install_path)
+			snprintf(names[n++], sizeof names[0], "%s", c->ws.blocks[i]->install_path);
+	for (size_t i = 0; i < n; i++) {
+		struct resolved r;
+		rc = resolve_block(&c->ws, names[i], ctx_auto_pull, c, &r, &c->e);
+		resolved_free(&r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }

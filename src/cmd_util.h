@@ -53,6 +53,13 @@ struct lock_file;
  * here, else update *lf and write it). Prints the result line. 0 or an ERR_ code in c->e. */
 int ctx_pull(struct ctx *c, const char *text, struct lock_file *lf);
 
+/* A resolve_pull_fn (resolve.h) for --blocks-auto-pull: pulls with ctx_pull; arg is the
+ * struct ctx. */
+int ctx_auto_pull(void *arg, const char *ref, struct err *e);
+/* With --blocks-auto-pull: pulls every missing from: target of the workspace's blocks
+ * (workspace.poly entries and blocks on disk), transitively. 0 or an ERR_ code in c->e. */
+int ctx_pull_missing(struct ctx *c);
+
 /* Makes the HTTP client and auth context (done by ctx_target when needed; call it first
  * when threads will share them). */
 int ctx_prepare_net(struct ctx *c);

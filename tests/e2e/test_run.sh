@@ -114,6 +114,17 @@ t_eq "third step did not run" "$(echo "$T_STDOUT" | grep -c top-greeting)" 1
 t_rc 0 "--step runs one step" "$P" -w "$ws" workflows run deploy --step greet
 t_rc 42 "run NAME runs the workflow" "$P" -w "$ws" run deploy
 
+# --- inspect and list with --blocks-auto-pull in a fresh copy of the workspace
+w5="$T_TMP/ws5"
+mkdir -p "$w5" && cp "$ws/workspace.poly" "$w5/"
+t_rc 3 "inspect of an unresolvable block without the flag" "$P" -w "$w5" blocks inspect top
+t_rc 0 "inspect --blocks-auto-pull pulls the chain" "$P" -w "$w5" blocks inspect top --blocks-auto-pull
+t_contains "inspect shows the chain" "$T_STDOUT" "Inherits:    middle base"
+t_check "inspect pulled base" test -f "$w5/blocks/ayedo/base/block.poly"
+rm -rf "$w5/blocks" "$w5/blocks.lock"
+t_rc 0 "list --blocks-auto-pull" "$P" -w "$w5" blocks list --blocks-auto-pull
+t_contains "list shows the pulled blocks" "$T_STDOUT" "ayedo/base"
+
 # --- templates that are not the supported subset, template blocks, cycles
 mkdir -p "$ws/blocks/local/tpl" "$ws/blocks/local/bad" "$ws/blocks/cyc/x" "$ws/blocks/cyc/y"
 printf 'name: tpl\nversion: 1.0.0\ntemplate: true\nactions:\n  - name: a\n    script: ["echo no"]\n' >"$ws/blocks/local/tpl/block.poly"
