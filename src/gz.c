@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -113,6 +114,50 @@ static int gz_out_close(struct io_out *out, int abort)
 }
 
 static const struct io_out_ops gz_out_ops = {gz_out_write, gz_out_close};
+
+int gz_out_level(struct io_out *out, int level)
+{
+	struct gz_out *s = (struct gz_out *)out;
+	int rc, zr;
+	if (out->err)
+		return out->err;
+	if (level < 0 || level > 9)
+		return io_out_fail(out, ERR_FAIL, "gzip level %d out of range 0..9", level);
+	if (s->staged && (rc = deflate_staged(s, Z_NO_FLUSH)) < 0)
+		return rc;
+	for (int i = 0; i < 1024; i++) {
+		if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
+			return rc;
+		zr = deflateParams(&s->z, level, Z_DEFAULT_STRATEGY);
+		if (zr == Z_OK)
+			return 0;
+		if (zr != Z_BUF_ERROR)
+			break;
+		if ((rc = flush_buf(s)) < 0)
+			return rc;
+	}
+	return io_out_fail(out, ERR_FAIL, "gzip: changing the level failed");
+}
+
+int gz_incompressible(const void *p, size_t n)
+{
+	static _Thread_local unsigned char scratch[IO_BUFSZ + 1024];
+	z_stream z;
+	int zr;
+	if (n < 4096 || n > IO_BUFSZ)
+		return 0;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 1, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	z.next_in = (unsigned char *)(uintptr_t)p;
+	z.avail_in = (uInt)n;
+	z.next_out = scratch;
+	z.avail_out = sizeof scratch;
+	zr = deflate(&z, Z_FINISH);
+	size_t out = sizeof scratch - z.avail_out;
+	deflateEnd(&z);
+	return zr == Z_STREAM_END ? out * 100 >= n * 97 : 1;
+}
 
 struct io_out *gz_out(struct io_out *next, int level, struct err *e)
 {

@@ -32,4 +32,12 @@ struct io_in *gz_in(struct io_in *src, uint64_t max_out, struct err *e);
 /* 1 when p starts with the gzip magic bytes. */
 int gz_is_gzip(const void *p, size_t n);
 
+/* Changes the level of a gz_out stage from here on (what was written before is deflated
+ * at the old level first). The output stays a function of the bytes and of where the
+ * level changes. 0 or the stage's error. */
+int gz_out_level(struct io_out *gz, int level);
+
+/* 1 when p[0..n) looks incompressible: deflate at level 1 saves less than 3 %. */
+int gz_incompressible(const void *p, size_t n);
+
 #endif

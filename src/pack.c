@@ -218,7 +218,13 @@ struct walker {
 	char path[PACK_MAX_PATH + 2];
 	unsigned char *buf;
 	uint64_t entries;
+	struct io_out *gz; /* the gzip stage, for a level change around incompressible data */
 };
+
+/* Files of at least this size whose first IO_BUFSZ bytes do not compress are stored
+ * (level 0): deflating random or already compressed data costs much and gains nothing.
+ * The choice depends on the bytes alone, so packing stays reproducible. */
+#define PACK_STORE_MIN (1u << 20)
 
 struct item {
 	char *name;
@@ -260,7 +266,7 @@ static int pack_file(struct walker *wk, int dirfd, const char *name, const char 
 	struct stat st;
 	struct tar_entry ent = {rel, NULL, TAR_FILE, 0, 0, 0};
 	uint64_t left;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0, stored = 0;
 	if (fd < 0)
 		return err_sys(wk->e, ERR_FAIL, errno, "pack '%s'", rel);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -271,7 +277,35 @@ static int pack_file(struct walker *wk, int dirfd, const char *name, const char 
 	ent.size = (uint64_t)st.st_size;
 	if ((rc = list_entry(wk, &ent)) < 0)
 		goto out;
-	for (left = ent.size; left;) {
+	if (wk->gz && wk->o->level > 0 && ent.size >= PACK_STORE_MIN) {
+		/* a fixed first piece, read in full, decides: the same bytes, the same choice */
+		size_t got = 0;
+		while (got < IO_BUFSZ) {
+			ssize_t n = read(fd, wk->buf + got, IO_BUFSZ - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = err_sys(wk->e, ERR_FAIL, errno, "pack '%s'", rel);
+				goto out;
+			}
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got < IO_BUFSZ) {
+			rc = err_set(wk->e, ERR_FAIL, "pack '%s': file shrank while packing", rel);
+			goto out;
+		}
+		stored = gz_incompressible(wk->buf, got);
+		if (stored && (rc = gz_out_level(wk->gz, 0)) < 0)
+			goto out;
+		if ((rc = tar_write_data(&wk->w, wk->buf, got)) < 0)
+			goto out;
+		left = ent.size - got;
+	} else {
+		left = ent.size;
+	}
+	while (left) {
 		ssize_t n = read(fd, wk->buf, left < IO_BUFSZ ? (size_t)left : IO_BUFSZ);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -289,6 +323,9 @@ static int pack_file(struct walker *wk, int dirfd, const char *name, const char 
 	}
 	if (read(fd, wk->buf, 1) > 0)
 		rc = err_set(wk->e, ERR_FAIL, "pack '%s': file grew while packing", rel);
+	/* back to the level asked for; the data's last block padding is still level 0's */
+	if (!rc && stored)
+		rc = gz_out_level(wk->gz, wk->o->level);
 out:
 	close(fd);
 	return rc;
@@ -472,6 +509,7 @@ int pack_block(const char *dir, struct io_out *blob, const struct pack_opts *o,
 		chain = digest_out(chain, &bres, e);
 	if (chain)
 		chain = gz_out(chain, o->level, e);
+	struct io_out *gzs = chain;
 	if (chain)
 		chain = digest_out(chain, &tres, e);
 	if (!chain)
@@ -483,6 +521,7 @@ int pack_block(const char *dir, struct io_out *blob, const struct pack_opts *o,
 	}
 	wk->o = o;
 	wk->e = e;
+	wk->gz = gzs;
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		rc = err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, errno, "pack '%s'", dir);

@@ -398,6 +398,42 @@ static void test_pack_round_trip(void)
 	buf_free(&b);
 }
 
+/* Large incompressible files are stored, text around them still deflated (the speed is
+ * measured in bench/); what tests can hold: the same bytes every time, the same tree back,
+ * and a diff_id the level does not change. */
+static void test_pack_stores_incompressible(void)
+{
+	struct buf b1 = {0}, b2 = {0}, b3 = {0};
+	struct pack_result r1, r2, r3;
+	struct err e;
+	struct io_in *in;
+	const char *d = dirp("inc"), *x = dirp("inc-out");
+	T_EQ_INT(sh("rm -rf '%s' && mkdir -p '%s' && cd '%s' && "
+	            "printf 'name: inc\nversion: 1.0.0\n' > block.poly && "
+	            "head -c 3000000 /dev/urandom > random.bin && "
+	            "yes 'text that compresses well' | head -c 3000000 > text.txt && "
+	            "head -c 100000 /dev/urandom > small.bin",
+	            d, d, d),
+	         0);
+	err_init(&e);
+	T_EQ_INT(pack_to(d, 6, 0, &b1, NULL, &r1, &e), 0);
+	T_EQ_INT(pack_to(d, 6, 0, &b2, NULL, &r2, &e), 0);
+	T_EQ_INT(pack_to(d, 1, 0, &b3, NULL, &r3, &e), 0);
+	T_CHECK(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0);
+	T_EQ_STR(r1.digest, r2.digest);
+	T_EQ_STR(r1.diff_id, r3.diff_id);
+	/* about the random data's size: the text deflated to almost nothing around it */
+	T_CHECKF(b1.len > 3100000 && b1.len < 3200000, "blob of %zu bytes", b1.len);
+	T_EQ_INT(sh("rm -rf '%s' && mkdir '%s'", x, x), 0);
+	in = gz_in(io_in_mem(b1.p, b1.len, &e), 0, &e);
+	T_CHECKF(pack_unpack(in, x, NULL, &e) == 0, "%s", e.msg);
+	T_EQ_INT(io_in_close(in), 0);
+	T_EQ_INT(sh("diff -r '%s' '%s'", d, x), 0);
+	buf_free(&b1);
+	buf_free(&b2);
+	buf_free(&b3);
+}
+
 /* What we write, GNU tar and Python's tarfile read (names over 100 bytes included). */
 static void test_pack_others_read_it(void)
 {
@@ -498,4 +534,4 @@ static void test_pack_matches_python(void)
 
 T_MAIN(test_glob, test_ignore_rules, test_pack_order_and_exclusions, test_pack_reproducible,
        test_pack_dry_run, test_pack_refusals, test_pack_round_trip, test_pack_matches_python,
-       test_pack_others_read_it)
+       test_pack_others_read_it, test_pack_stores_incompressible)
