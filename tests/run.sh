@@ -40,6 +40,14 @@ for t in tests/e2e/test_*.sh; do
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
 	run_suite "e2e/$(basename "$t" .sh)" bash "$t"
 done
+# the command layer under ASan/UBSan/LSan too: the suites that drive every command
+if [ -x build/asan/polycrate ]; then
+	for t in cli blocks run; do
+		case "e2e-asan/test_$t" in *"$filter"*) ;; *) continue ;; esac
+		run_suite "e2e-asan/test_$t" env POLYCRATE="$top/build/asan/polycrate" \
+			ASAN_OPTIONS=detect_leaks=1 bash "tests/e2e/test_$t.sh"
+	done
+fi
 if [ -z "$filter" ] || [ "$filter" = fuzz ]; then
 	run_suite "fuzz (short)" tests/fuzz/run.sh "${FUZZ_SHORT_SECONDS:-5}"
 fi
