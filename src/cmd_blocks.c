@@ -44,11 +44,6 @@ static void registry_hint(struct err *e, const char *host)
 	}
 }
 
-static int lock_path(const struct ctx *c, char *out, size_t n)
-{
-	return fs_join(out, n, c->root, LOCK_FILE);
-}
-
 /* ---- push ---- */
 
 struct pull_progress {
@@ -304,7 +299,7 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 	struct blocks_pull_result res;
 	struct blocks_pull_opts po = {0};
 	struct pull_progress pp = {0};
-	char dest[8192], lpath[4200], resolved[REF_STR_MAX];
+	char dest[8192], resolved[REF_STR_MAX];
 	const struct lock_entry *cur;
 	const char *reference, *path;
 	int bad = 0, rc;
@@ -415,8 +410,8 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 	};
 	pthread_mutex_lock(&lock_mu);
 	rc = lock_put(lf, &en, &c->e);
-	if (rc == 0 && lock_path(c, lpath, sizeof lpath) == 0)
-		rc = lock_write(lpath, lf, &c->e);
+	if (rc == 0)
+		rc = lock_write(c->lockfile, lf, &c->e);
 	pthread_mutex_unlock(&lock_mu);
 	if (rc < 0) {
 		err_prefix(&c->e, "%s was installed, but blocks.lock could not be updated",
@@ -443,14 +438,11 @@ out:
 int ctx_pull(struct ctx *c, const char *text, struct lock_file *lf)
 {
 	struct lock_file own = {0};
-	char lpath[4200];
 	int rc = ctx_lock(c);
 	if (rc < 0)
 		return rc;
 	if (!lf) {
-		rc = lock_path(c, lpath, sizeof lpath);
-		if (rc == 0)
-			rc = lock_read(lpath, &own, &c->e);
+		rc = lock_read(c->lockfile, &own, &c->e);
 		if (rc < 0)
 			return rc;
 		lf = &own;
@@ -464,7 +456,6 @@ int cmd_pull(struct cli *cl)
 {
 	struct ctx c;
 	struct lock_file lf = {0};
-	char lpath[4200];
 	int rc, status = 0;
 	if (cl->argc < 1)
 		return cli_failf(2, "blocks pull needs a reference (see polycrate blocks pull --help)");
@@ -472,9 +463,7 @@ int cmd_pull(struct cli *cl)
 	if (rc == 0)
 		rc = ctx_lock(&c);
 	if (rc == 0)
-		rc = lock_path(&c, lpath, sizeof lpath);
-	if (rc == 0)
-		rc = lock_read(lpath, &lf, &c.e);
+		rc = lock_read(c.lockfile, &lf, &c.e);
 	for (int i = 0; rc == 0 && i < cl->argc; i++)
 		rc = pull_one(&c, cl->argv[i], &lf);
 	if (rc < 0)
@@ -490,7 +479,7 @@ int cmd_uninstall(struct cli *cl)
 {
 	struct ctx c;
 	struct lock_file lf = {0};
-	char lpath[4200], dir[8400];
+	char dir[8400];
 	int rc, status = 0, changed = 0;
 	if (cl->argc < 1)
 		return cli_failf(2, "blocks uninstall needs a block name (see polycrate blocks uninstall --help)");
@@ -500,9 +489,7 @@ int cmd_uninstall(struct cli *cl)
 	if (rc == 0)
 		rc = workspace_scan_blocks(&c.ws, &c.e);
 	if (rc == 0)
-		rc = lock_path(&c, lpath, sizeof lpath);
-	if (rc == 0)
-		rc = lock_read(lpath, &lf, &c.e);
+		rc = lock_read(c.lockfile, &lf, &c.e);
 	for (int i = 0; rc == 0 && i < cl->argc; i++) {
 		const struct workspace_block *b = NULL;
 		const char *what = cl->argv[i];
@@ -553,7 +540,7 @@ int cmd_uninstall(struct cli *cl)
 			       b->install_path ? b->install_path : "");
 	}
 	if (rc == 0 && changed)
-		rc = lock_write(lpath, &lf, &c.e);
+		rc = lock_write(c.lockfile, &lf, &c.e);
 	if (rc < 0)
 		status = ctx_fail(&c);
 	lock_free(&lf);
@@ -794,7 +781,6 @@ int cmd_inspect(struct cli *cl)
 	struct ctx c;
 	struct lock_file lf = {0};
 	const struct workspace_block *b;
-	char lpath[4200];
 	int rc, status = 0;
 	if (cl->argc != 1)
 		return cli_failf(2, "blocks inspect takes one block name (or a reference with --remote)");
@@ -816,9 +802,7 @@ int cmd_inspect(struct cli *cl)
 	if (rc == ERR_NOTFOUND)
 		err_hint(&c.e, "See the blocks with: polycrate blocks list (or pull it first)");
 	if (rc == 0)
-		rc = lock_path(&c, lpath, sizeof lpath);
-	if (rc == 0)
-		rc = lock_read(lpath, &lf, &c.e);
+		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc == 0) {
 		print_block(&c, b, b->install_path ? lock_find(&lf, b->install_path) : NULL, cl->json);
 		if (cl->json)
@@ -836,7 +820,6 @@ int cmd_list(struct cli *cl)
 {
 	struct ctx c;
 	struct lock_file lf = {0};
-	char lpath[4200];
 	int rc, status = 0;
 	if (cl->argc)
 		return cli_failf(2, "blocks list takes no arguments");
@@ -846,9 +829,7 @@ int cmd_list(struct cli *cl)
 	if (rc == 0)
 		rc = ctx_pull_missing(&c);
 	if (rc == 0)
-		rc = lock_path(&c, lpath, sizeof lpath);
-	if (rc == 0)
-		rc = lock_read(lpath, &lf, &c.e);
+		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc == 0) {
 		if (cl->json)
 			putchar('[');

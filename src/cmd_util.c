@@ -44,6 +44,7 @@ int ctx_open(struct ctx *c, struct cli *cli)
 	c->ws_loaded = 1;
 	snprintf(c->blocks, sizeof c->blocks, "%s/%s", c->root, c->ws.blocksroot);
 	snprintf(c->tmpdir, sizeof c->tmpdir, "%s/.polycrate/tmp", c->root);
+	snprintf(c->lockfile, sizeof c->lockfile, "%s/%s", c->root, LOCK_FILE);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ struct ctx {
 	char root[4096];     /* the workspace folder (absolute) */
 	char blocks[4200];   /* <root>/<blocksroot> */
 	char tmpdir[4200];   /* <root>/.polycrate/tmp */
+	char lockfile[4200]; /* <root>/blocks.lock */
 	struct workspace ws; /* loaded by ctx_open */
 	int ws_loaded;
 	int lockfd;          /* the workspace lock, when taken */

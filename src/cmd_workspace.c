@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "cmd_util.h"
 
-#include "fs.h"
 #include "http.h"
 #include "lock.h"
 #include "log.h"
@@ -53,7 +52,6 @@ int cmd_workspace_update(struct cli *cl)
 	struct lock_file lf = {0};
 	struct update u;
 	pthread_t th[UPDATE_JOBS_MAX];
-	char lpath[4200];
 	int rc, bad = 0, status = 0;
 	long jobs = cli_long(cl, F_JOBS, UPDATE_JOBS_DEFAULT, 1, UPDATE_JOBS_MAX, &bad);
 	if (bad)
@@ -65,9 +63,7 @@ int cmd_workspace_update(struct cli *cl)
 	if (rc == 0)
 		rc = ctx_lock(&c);
 	if (rc == 0)
-		rc = fs_join(lpath, sizeof lpath, c.root, LOCK_FILE);
-	if (rc == 0)
-		rc = lock_read(lpath, &lf, &c.e);
+		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc < 0)
 		goto out;
 	if (!c.ws.ndependencies) {
