@@ -48,6 +48,15 @@ static int slurp(struct io_in *in, struct buf *b, size_t max, const char *what, 
 	return rc ? rc : crc;
 }
 
+int blocks_config(struct registry *r, const char *repo, const struct oci_desc *d, struct buf *b,
+		  struct err *e)
+{
+	struct io_in *in = registry_blob_get(r, repo, d->digest, (int64_t)d->size, e);
+	if (!in)
+		return e->code ? e->code : ERR_FAIL;
+	return slurp(in, b, OCI_CONFIG_MAX, "the image config", e);
+}
+
 const char *blocks_highest_tag(char *const *tags, size_t n)
 {
 	const char *best = NULL;
@@ -178,12 +187,7 @@ static int same_content(struct registry *r, const char *repo, const struct regis
 	rc = oci_manifest_parse(m->body.p, m->body.len, m->media_type, &om, e);
 	if (rc < 0)
 		goto out;
-	struct io_in *in = registry_blob_get(r, repo, om.config.digest, (int64_t)om.config.size, e);
-	if (!in) {
-		rc = e->code ? e->code : ERR_FAIL;
-		goto out;
-	}
-	rc = slurp(in, &body, OCI_CONFIG_MAX, "the image config", e);
+	rc = blocks_config(r, repo, &om.config, &body, e);
 	if (rc < 0)
 		goto out;
 	if (oci_config_parse(body.p, body.len, &cfg, NULL) == 0 && cfg.ndiff_ids > 0) {
@@ -474,12 +478,7 @@ int blocks_pull(struct registry *r, const char *repo, const char *reference, con
 
 	/* the config: labels, and the diff_ids each layer's tar must hash to */
 	snprintf(res->config_digest, sizeof res->config_digest, "%s", om.config.digest);
-	struct io_in *cin = registry_blob_get(r, repo, om.config.digest, (int64_t)om.config.size, e);
-	if (!cin) {
-		rc = e->code ? e->code : ERR_FAIL;
-		goto out;
-	}
-	rc = slurp(cin, &body, OCI_CONFIG_MAX, "the image config", e);
+	rc = blocks_config(r, repo, &om.config, &body, e);
 	if (rc < 0)
 		goto out;
 	res->bytes += body.len;

@@ -86,6 +86,13 @@ struct oci_manifest;
 int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
 			  struct registry_manifest *m, struct oci_manifest *om, struct err *e);
 
+struct buf;
+struct oci_desc;
+/* Appends the verified image config blob d of repo to b (at most OCI_CONFIG_MAX bytes).
+ * 0 or an ERR_ code. */
+int blocks_config(struct registry *r, const char *repo, const struct oci_desc *d, struct buf *b,
+		  struct err *e);
+
 /* Removes <tmpdir>/pull-* and push-* left by interrupted runs (call under the workspace
  * lock). Returns how many were removed, or an ERR_ code. */
 int blocks_clean_tmp(const char *tmpdir, struct err *e);

@@ -645,7 +645,7 @@ static int inspect_remote(struct ctx *c, const char *text)
 	struct buf body;
 	uint64_t total = 0;
 	int rc;
-	buf_init(&body, OCI_CONFIG_MAX);
+	buf_init(&body, 0);
 	rc = ctx_target(c, text, &t);
 	if (rc < 0)
 		goto out;
@@ -657,22 +657,7 @@ static int inspect_remote(struct ctx *c, const char *text)
 	}
 	if (rc < 0)
 		goto out;
-	struct io_in *in =
-		registry_blob_get(t.reg, t.repo, om.config.digest, (int64_t)om.config.size, &c->e);
-	if (!in) {
-		rc = c->e.code ? c->e.code : ERR_FAIL;
-		goto out;
-	}
-	char tmp[8192];
-	ssize_t n;
-	while ((n = io_read(in, tmp, sizeof tmp)) > 0)
-		if (buf_append(&body, tmp, (size_t)n) < 0) {
-			n = err_set(&c->e, ERR_INTEGRITY, "the image config is too large");
-			break;
-		}
-	rc = io_in_close(in);
-	if (n < 0)
-		rc = (int)n;
+	rc = blocks_config(t.reg, t.repo, &om.config, &body, &c->e);
 	if (rc < 0)
 		goto out;
 	oci_config_parse(body.p, body.len, &cfg, NULL);
