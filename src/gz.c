@@ -3,9 +3,11 @@
 #include "io.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define GZ_HEADER_LEN 10
@@ -16,19 +18,69 @@
 /* ---- writer ---- */
 
 /*
- * Input is staged into fixed IO_BUFSZ pieces before deflate sees it: zlib's stored blocks
- * (level 0) depend on how input arrives, so this keeps every level's output a function of
- * the bytes alone, and spares deflate the tar writer's many small writes.
+ * The input is cut into GZ_BLOCK pieces (shorter only where the level changes, and at the
+ * end). Each piece is deflated on its own as raw deflate, primed with the GZ_DICT bytes
+ * before it as its dictionary and closed with a sync flush (the last one with the final
+ * block), as pigz does; the pieces' outputs in order are one deflate stream. Pieces do not
+ * depend on each other's output, so up to gz_threads of them are deflated at once, and
+ * the bytes are a function of the input and of where the level changes alone: not of how
+ * the input arrives, nor of how many threads ran. Each piece is deflated in one call with
+ * room for its worst case, so zlib's stored blocks (level 0) never depend on buffer space.
  */
+#define GZ_BLOCK (128 * 1024)
+#define GZ_DICT (32 * 1024)
+#define GZ_WORKER_STACK (256 * 1024)
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_BUSY, SLOT_DONE };
+
+struct gz_slot {
+	int state;
+	int level, last;
+	size_t dict;       /* dictionary bytes, just before the input */
+	size_t len;        /* input bytes at in + GZ_DICT */
+	unsigned char *in; /* GZ_DICT + GZ_BLOCK */
+	unsigned char *out;
+	size_t cap, outlen;
+	uint32_t crc; /* of the input */
+	int rc;       /* 0, or ERR_FAIL when deflate failed */
+};
+
 struct gz_out {
 	struct io_out out;
 	struct io_out *next;
-	z_stream z;
+	int level; /* for the input from here on */
 	uint32_t crc, isize; /* isize: input length mod 2^32, as the trailer wants */
-	size_t staged;
-	unsigned char in[IO_BUFSZ];
-	unsigned char buf[IO_BUFSZ];
+	unsigned char header[GZ_HEADER_LEN];
+	int header_sent;
+	unsigned char hist[GZ_DICT]; /* the input's last hlen bytes */
+	size_t hlen;
+	struct gz_slot *slots; /* a ring: written in order from tail, filled at head */
+	size_t nslots, head, tail;
+	z_stream z; /* the deflater when no worker threads run */
+	int zlevel, z_ok;
+	int nthreads, started, quit;
+	pthread_t *th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
 };
+
+static int gz_threads_default;
+
+void gz_set_threads(int n)
+{
+	gz_threads_default = n < 0 ? 0 : n > GZ_THREADS_MAX ? GZ_THREADS_MAX : n;
+}
+
+static int threads_wanted(void)
+{
+	long n = gz_threads_default;
+	if (n == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n > GZ_THREADS_MAX)
+			n = GZ_THREADS_MAX;
+	}
+	return n < 1 ? 1 : (int)n;
+}
 
 static void put_le32(unsigned char *p, uint32_t v)
 {
@@ -38,37 +90,202 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-/* Hands the filled part of buf to next and starts over. */
-static int flush_buf(struct gz_out *s)
+/* Deflates one piece with z (reset first; *zlevel is the level z is at). */
+static void deflate_slot(z_stream *z, int *zlevel, struct gz_slot *sl)
 {
-	size_t n = sizeof s->buf - s->z.avail_out;
-	int rc = n ? io_write(s->next, s->buf, n) : 0;
-	if (rc < 0)
-		return rc; /* next's message is in *e already */
-	s->z.next_out = s->buf;
-	s->z.avail_out = sizeof s->buf;
+	int flush = sl->last ? Z_FINISH : Z_SYNC_FLUSH, zr;
+	sl->rc = ERR_FAIL;
+	sl->crc = (uint32_t)crc32(0, sl->in + GZ_DICT, (uInt)sl->len);
+	if (deflateReset(z) != Z_OK)
+		return;
+	if (*zlevel != sl->level) {
+		if (deflateParams(z, sl->level, Z_DEFAULT_STRATEGY) != Z_OK)
+			return;
+		*zlevel = sl->level;
+	}
+	if (sl->dict && deflateSetDictionary(z, sl->in + GZ_DICT - sl->dict, (uInt)sl->dict) != Z_OK)
+		return;
+	z->next_in = sl->in + GZ_DICT;
+	z->avail_in = (uInt)sl->len;
+	z->next_out = sl->out;
+	z->avail_out = (uInt)sl->cap;
+	zr = deflate(z, flush);
+	/* the worst case fits, so one call finishes: anything else is a failure */
+	if (sl->last ? zr != Z_STREAM_END : zr != Z_OK || z->avail_in || !z->avail_out)
+		return;
+	sl->outlen = sl->cap - z->avail_out;
+	sl->rc = 0;
+}
+
+static void *worker(void *arg)
+{
+	struct gz_out *s = arg;
+	z_stream z;
+	int zlevel = s->level, ok;
+	memset(&z, 0, sizeof z);
+	ok = deflateInit2(&z, zlevel, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct gz_slot *sl = NULL;
+		/* the oldest piece waiting, so output leaves in order as soon as it can */
+		for (size_t i = 0, k = s->tail; i < s->nslots; i++, k = (k + 1) % s->nslots)
+			if (s->slots[k].state == SLOT_READY) {
+				sl = &s->slots[k];
+				break;
+			}
+		if (!sl) {
+			if (s->quit)
+				break;
+			pthread_cond_wait(&s->cv_work, &s->mu);
+			continue;
+		}
+		sl->state = SLOT_BUSY;
+		pthread_mutex_unlock(&s->mu);
+		if (ok)
+			deflate_slot(&z, &zlevel, sl);
+		else
+			sl->rc = ERR_FAIL;
+		pthread_mutex_lock(&s->mu);
+		sl->state = SLOT_DONE;
+		pthread_cond_broadcast(&s->cv_done);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (ok)
+		deflateEnd(&z);
+	return NULL;
+}
+
+static void stop_workers(struct gz_out *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv_work);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->started; i++)
+		pthread_join(s->th[i], NULL);
+	s->started = 0;
+}
+
+/* Hands a finished piece to next (the header first, once). */
+static int emit(struct gz_out *s, struct gz_slot *sl)
+{
+	int rc;
+	if (sl->rc)
+		return io_out_fail(&s->out, ERR_FAIL, "gzip: deflate failed");
+	if (!s->header_sent) {
+		if ((rc = io_write(s->next, s->header, GZ_HEADER_LEN)) < 0)
+			return rc; /* next's message is in *e already */
+		s->header_sent = 1;
+	}
+	s->crc = (uint32_t)crc32_combine(s->crc, sl->crc, (z_off_t)sl->len);
+	s->isize += (uint32_t)sl->len;
+	return sl->outlen ? io_write(s->next, sl->out, sl->outlen) : 0;
+}
+
+/* The written piece at tail is free again. */
+static void retire(struct gz_out *s, struct gz_slot *sl)
+{
+	pthread_mutex_lock(&s->mu);
+	sl->state = SLOT_FREE;
+	s->tail = (s->tail + 1) % s->nslots;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Writes finished pieces in order: all that are in flight (wait), or those done now. */
+static int drain(struct gz_out *s, int wait)
+{
+	while (s->tail != s->head) {
+		struct gz_slot *sl = &s->slots[s->tail];
+		pthread_mutex_lock(&s->mu);
+		while (sl->state != SLOT_DONE && wait)
+			pthread_cond_wait(&s->cv_done, &s->mu);
+		int done = sl->state == SLOT_DONE;
+		pthread_mutex_unlock(&s->mu);
+		if (!done)
+			return 0;
+		int rc = emit(s, sl);
+		retire(s, sl);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
-/* Deflates the staged input: all of it with Z_NO_FLUSH, or to the end with Z_FINISH. */
-static int deflate_staged(struct gz_out *s, int flush)
+/* Closes the piece at head (primed with the history) and hands it on; the next slot is
+ * made ready for filling. */
+static int submit(struct gz_out *s, int last)
 {
-	int zr, rc;
-	s->crc = (uint32_t)crc32(s->crc, s->in, (uInt)s->staged);
-	s->isize += (uint32_t)s->staged;
-	s->z.next_in = s->in;
-	s->z.avail_in = (uInt)s->staged;
-	s->staged = 0;
-	for (;;) {
-		if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
-			return rc;
-		zr = deflate(&s->z, flush);
-		if (zr == Z_STREAM_END || (flush == Z_NO_FLUSH && !s->z.avail_in))
-			return 0;
-		/* Z_BUF_ERROR with room left would mean no progress: never loop on it */
-		if (zr != Z_OK && (zr != Z_BUF_ERROR || s->z.avail_out))
-			return io_out_fail(&s->out, ERR_FAIL, "gzip: deflate failed (%d)", zr);
+	struct gz_slot *sl = &s->slots[s->head];
+	const unsigned char *data = sl->in + GZ_DICT;
+	int rc;
+
+	sl->level = s->level;
+	sl->last = last;
+	sl->dict = s->hlen;
+	memcpy(sl->in + GZ_DICT - s->hlen, s->hist, s->hlen);
+	if (sl->len >= GZ_DICT) {
+		memcpy(s->hist, data + sl->len - GZ_DICT, GZ_DICT);
+		s->hlen = GZ_DICT;
+	} else {
+		size_t keep = s->hlen < GZ_DICT - sl->len ? s->hlen : GZ_DICT - sl->len;
+		memmove(s->hist, s->hist + s->hlen - keep, keep);
+		memcpy(s->hist + keep, data, sl->len);
+		s->hlen = keep + sl->len;
 	}
+	if (s->nthreads <= 1) {
+		deflate_slot(&s->z, &s->zlevel, sl);
+		rc = emit(s, sl);
+		sl->state = SLOT_FILLING;
+		sl->len = 0;
+		return rc;
+	}
+	pthread_mutex_lock(&s->mu);
+	sl->state = SLOT_READY;
+	if (s->started < s->nthreads) {
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, GZ_WORKER_STACK);
+		if (pthread_create(&s->th[s->started], &attr, worker, s) == 0)
+			s->started++;
+		pthread_attr_destroy(&attr);
+	}
+	int started = s->started;
+	pthread_cond_signal(&s->cv_work);
+	pthread_mutex_unlock(&s->mu);
+	if (!started) {
+		/* no thread could be made: deflate it here, as with one thread */
+		if (!s->z_ok)
+			return io_out_fail(&s->out, ERR_FAIL, "gzip: no thread for deflate");
+		pthread_mutex_lock(&s->mu);
+		sl->state = SLOT_BUSY;
+		pthread_mutex_unlock(&s->mu);
+		deflate_slot(&s->z, &s->zlevel, sl);
+		pthread_mutex_lock(&s->mu);
+		sl->state = SLOT_DONE;
+		pthread_mutex_unlock(&s->mu);
+	}
+	s->head = (s->head + 1) % s->nslots;
+	/* the slot to fill next is the oldest in flight when the ring is full */
+	if (s->head == s->tail) {
+		struct gz_slot *old = &s->slots[s->tail];
+		pthread_mutex_lock(&s->mu);
+		while (old->state != SLOT_DONE)
+			pthread_cond_wait(&s->cv_done, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		rc = emit(s, old);
+		retire(s, old);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = drain(s, 0)) < 0)
+		return rc;
+	pthread_mutex_lock(&s->mu);
+	s->slots[s->head].state = SLOT_FILLING;
+	s->slots[s->head].len = 0;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
 }
 
 static int gz_out_write(struct io_out *out, const void *p, size_t n)
@@ -76,18 +293,39 @@ static int gz_out_write(struct io_out *out, const void *p, size_t n)
 	struct gz_out *s = (struct gz_out *)out;
 	const unsigned char *c = p;
 	int rc;
+	if (out->err)
+		return out->err;
 	while (n) {
-		size_t k = sizeof s->in - s->staged;
+		struct gz_slot *sl = &s->slots[s->head];
+		size_t k = GZ_BLOCK - sl->len;
 		if (k > n)
 			k = n;
-		memcpy(s->in + s->staged, c, k);
-		s->staged += k;
+		memcpy(sl->in + GZ_DICT + sl->len, c, k);
+		sl->len += k;
 		c += k;
 		n -= k;
-		if (s->staged == sizeof s->in && (rc = deflate_staged(s, Z_NO_FLUSH)) < 0)
+		if (sl->len == GZ_BLOCK && (rc = submit(s, 0)) < 0)
 			return rc;
 	}
 	return 0;
+}
+
+static void gz_free(struct gz_out *s)
+{
+	stop_workers(s);
+	if (s->z_ok)
+		deflateEnd(&s->z);
+	if (s->slots)
+		for (size_t i = 0; i < s->nslots; i++) {
+			free(s->slots[i].in);
+			free(s->slots[i].out);
+		}
+	free(s->slots);
+	free(s->th);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv_work);
+	pthread_cond_destroy(&s->cv_done);
+	free(s);
 }
 
 static int gz_out_close(struct io_out *out, int abort)
@@ -95,21 +333,21 @@ static int gz_out_close(struct io_out *out, int abort)
 	struct gz_out *s = (struct gz_out *)out;
 	int rc = out->err;
 	if (!abort && !rc)
-		rc = deflate_staged(s, Z_FINISH);
-	if (!abort && !rc && s->z.avail_out < GZ_TRAILER_LEN)
-		rc = flush_buf(s);
+		rc = submit(s, 1);
+	if (!abort && !rc)
+		rc = drain(s, 1);
 	if (!abort && !rc) {
-		put_le32(s->z.next_out, s->crc);
-		put_le32(s->z.next_out + 4, s->isize);
-		s->z.avail_out -= GZ_TRAILER_LEN;
-		rc = flush_buf(s);
+		unsigned char t[GZ_TRAILER_LEN];
+		put_le32(t, s->crc);
+		put_le32(t + 4, s->isize);
+		rc = io_write(s->next, t, sizeof t);
 	}
-	deflateEnd(&s->z);
+	stop_workers(s);
 	if (abort || rc)
 		io_out_abort(s->next);
 	else
 		rc = io_out_close(s->next);
-	free(s);
+	gz_free(s);
 	return rc;
 }
 
@@ -118,25 +356,18 @@ static const struct io_out_ops gz_out_ops = {gz_out_write, gz_out_close};
 int gz_out_level(struct io_out *out, int level)
 {
 	struct gz_out *s = (struct gz_out *)out;
-	int rc, zr;
+	int rc;
 	if (out->err)
 		return out->err;
 	if (level < 0 || level > 9)
 		return io_out_fail(out, ERR_FAIL, "gzip level %d out of range 0..9", level);
-	if (s->staged && (rc = deflate_staged(s, Z_NO_FLUSH)) < 0)
+	if (level == s->level)
+		return 0;
+	/* what came before is one piece at the old level */
+	if (s->slots[s->head].len && (rc = submit(s, 0)) < 0)
 		return rc;
-	for (int i = 0; i < 1024; i++) {
-		if (!s->z.avail_out && (rc = flush_buf(s)) < 0)
-			return rc;
-		zr = deflateParams(&s->z, level, Z_DEFAULT_STRATEGY);
-		if (zr == Z_OK)
-			return 0;
-		if (zr != Z_BUF_ERROR)
-			break;
-		if ((rc = flush_buf(s)) < 0)
-			return rc;
-	}
-	return io_out_fail(out, ERR_FAIL, "gzip: changing the level failed");
+	s->level = level;
+	return 0;
 }
 
 int gz_incompressible(const void *p, size_t n)
@@ -171,28 +402,49 @@ struct io_out *gz_out(struct io_out *next, int level, struct err *e)
 		return NULL;
 	}
 	s = calloc(1, sizeof *s);
-	/* Raw deflate (negative window bits) and our own framing: the header is fixed bytes. */
-	if (!s ||
-	    deflateInit2(&s->z, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(s);
-		io_out_abort(next);
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
+	if (!s)
+		goto nomem;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv_work, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
 	s->out.ops = &gz_out_ops;
 	s->out.e = e;
 	s->next = next;
+	s->level = s->zlevel = level;
 	s->crc = (uint32_t)crc32(0, Z_NULL, 0);
-	h = s->buf;
+	/* Raw deflate (negative window bits) and our own framing: the header is fixed bytes. */
+	s->z_ok = deflateInit2(&s->z, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	if (!s->z_ok)
+		goto nomem_s;
+	s->nthreads = threads_wanted();
+	s->nslots = s->nthreads <= 1 ? 1 : (size_t)s->nthreads + 2;
+	s->slots = calloc(s->nslots, sizeof *s->slots);
+	s->th = calloc((size_t)s->nthreads, sizeof *s->th);
+	if (!s->slots || !s->th)
+		goto nomem_s;
+	size_t cap = deflateBound(&s->z, GZ_BLOCK) + 64; /* + the sync flush marker */
+	for (size_t i = 0; i < s->nslots; i++) {
+		s->slots[i].in = malloc(GZ_DICT + GZ_BLOCK);
+		s->slots[i].out = malloc(cap);
+		s->slots[i].cap = cap;
+		if (!s->slots[i].in || !s->slots[i].out)
+			goto nomem_s;
+	}
+	s->slots[0].state = SLOT_FILLING;
+	h = s->header;
 	h[0] = 0x1f;
 	h[1] = 0x8b;
 	h[2] = Z_DEFLATED;
 	memset(h + 3, 0, 5);                       /* flags: no name, comment or extra; mtime 0 */
 	h[8] = level == 9 ? 2 : level < 2 ? 4 : 0; /* XFL as zlib and gzip set it */
 	h[9] = GZ_OS_UNKNOWN;
-	s->z.next_out = s->buf + GZ_HEADER_LEN;
-	s->z.avail_out = sizeof s->buf - GZ_HEADER_LEN;
 	return &s->out;
+nomem_s:
+	gz_free(s);
+nomem:
+	io_out_abort(next);
+	err_set(e, ERR_FAIL, "out of memory");
+	return NULL;
 }
 
 /* ---- reader ---- */

@@ -10,13 +10,21 @@
 struct io_in;
 struct io_out;
 
-/* Memory per stage, fixed whatever the data: a writer about 400 KiB (two IO_BUFSZ buffers
- * and zlib's deflate state), a reader about 110 KiB (one buffer and the inflate window). */
+/* Memory per stage, fixed whatever the data: a writer about 300 KiB per deflate thread
+ * plus 300 KiB per piece in flight (threads + 2 of them; one without threads), a reader
+ * about 110 KiB (one buffer and the inflate window). */
 
 #define GZ_DEFAULT_LEVEL 6 /* see bench/results-gzip.md for how it was chosen */
+#define GZ_THREADS_MAX 4   /* deflate threads of one writer */
+
+/* Deflate threads for writers made from now on: 0 = one per online CPU (at most
+ * GZ_THREADS_MAX), 1 = none (all in the caller's thread). The output is the same. */
+void gz_set_threads(int n);
 
 /* Compresses into next with gzip framing: no name, mtime 0, OS byte 255, so equal input
- * and level give equal bytes (however the input is split into writes). level 0..9.
+ * and level give equal bytes (however the input is split into writes, and whatever the
+ * number of threads: pieces of 128 KiB are deflated independently, each primed with the
+ * 32 KiB before it, and may run in parallel). level 0..9.
  * Takes ownership of next (closing commits it, aborting aborts it); NULL next gives NULL;
  * a bad level is ERR_FAIL (next aborted, NULL returned). */
 struct io_out *gz_out(struct io_out *next, int level, struct err *e);
