@@ -474,6 +474,58 @@ static struct io_in *open_part(void *arg, struct err *e)
 /* A repository path: components of [a-z0-9] with single '.', '_' or runs of '-' and '_'
  * inside (docker's rule, loosely), so no "..", empty or separator-edged component ever
  * reaches a URL. */
+/* A streamed body: src from offset 0 (every attempt starts over), its bytes counted. */
+struct counted {
+	const struct registry_blob_src *src;
+	uint64_t n;
+};
+
+struct counted_in {
+	struct io_in in;
+	struct io_in *next;
+	uint64_t *n;
+};
+
+static ssize_t counted_read(struct io_in *in, void *p, size_t n)
+{
+	struct counted_in *c = (struct counted_in *)in;
+	ssize_t got = io_read(c->next, p, n);
+	if (got > 0)
+		*c->n += (uint64_t)got;
+	return got;
+}
+
+static int counted_close(struct io_in *in)
+{
+	struct counted_in *c = (struct counted_in *)in;
+	int rc = io_in_close(c->next);
+	free(c);
+	return rc;
+}
+
+static const struct io_in_ops counted_ops = {counted_read, counted_close};
+
+static struct io_in *open_counted(void *arg, struct err *e)
+{
+	struct counted *c = arg;
+	struct io_in *next = src_open(c->src, 0, e);
+	struct counted_in *ci;
+	if (!next)
+		return NULL;
+	ci = calloc(1, sizeof *ci);
+	if (!ci) {
+		io_in_close(next);
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	c->n = 0;
+	ci->in.ops = &counted_ops;
+	ci->in.e = e;
+	ci->next = next;
+	ci->n = &c->n;
+	return &ci->in;
+}
+
 static int check_repo(const char *repo, struct err *e)
 {
 	size_t n = repo ? strlen(repo) : 0, i;
@@ -1117,8 +1169,11 @@ int registry_blob_push(struct registry *r, const char *repo, const struct regist
 	} else {
 		mount_from = NULL;
 	}
-	if ((rc = registry_blob_exists(r, repo, src->digest, &have, e)) < 0)
+	if (src->session && src->session->open) {
+		rc = 0; /* a session is waiting: no HEAD, this upload is wanted */
+	} else if ((rc = registry_blob_exists(r, repo, src->digest, &have, e)) < 0) {
 		goto out;
+	}
 	if (rc == 1) {
 		st->how = REGISTRY_UP_EXISTS;
 		rc = 0;
@@ -1134,8 +1189,14 @@ int registry_blob_push(struct registry *r, const char *repo, const struct regist
 			             u.what, chunk);
 			goto out;
 		}
-		if ((rc = start(&u, tries == 0 ? mount_from : NULL, e)) < 0)
+		if (tries == 0 && src->session && src->session->open) {
+			snprintf(u.loc, sizeof u.loc, "%s", src->session->loc);
+			u.min_chunk = src->session->min_chunk;
+			src->session->open = 0;
+			rc = 0;
+		} else if ((rc = start(&u, tries == 0 ? mount_from : NULL, e)) < 0) {
 			goto out;
+		}
 		if (rc == 1) {
 			st->how = REGISTRY_UP_MOUNTED;
 			rc = 0;
@@ -1183,6 +1244,117 @@ int registry_blob_push(struct registry *r, const char *repo, const struct regist
 		log_debug("%s: chunk refused (413); trying %" PRIu64 "-byte chunks", u.what, chunk);
 	}
 out:
+	if (rc < 0)
+		cancel(&u);
+	st->requests = r->nreq - start_req;
+	return rc;
+}
+
+int registry_session_open(struct registry *r, const char *repo, struct registry_session *s,
+                          struct err *e)
+{
+	static const struct registry_blob_src none = {0};
+	struct upload u;
+	int rc;
+	memset(s, 0, sizeof *s);
+	memset(&u, 0, sizeof u);
+	if ((rc = check_repo(repo, e)) < 0)
+		return rc;
+	u.r = r;
+	u.repo = repo;
+	u.src = &none;
+	snprintf(u.what, sizeof u.what, "upload to %s", repo);
+	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
+	u.nsc = 1;
+	if ((rc = start(&u, NULL, e)) < 0)
+		return rc;
+	snprintf(s->loc, sizeof s->loc, "%s", u.loc);
+	s->min_chunk = u.min_chunk;
+	s->open = 1;
+	return 0;
+}
+
+void registry_session_cancel(struct registry *r, const char *repo, struct registry_session *s)
+{
+	struct upload u;
+	if (!s->open)
+		return;
+	memset(&u, 0, sizeof u);
+	u.r = r;
+	u.repo = repo;
+	snprintf(u.loc, sizeof u.loc, "%s", s->loc);
+	snprintf(u.what, sizeof u.what, "upload to %s", repo);
+	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
+	u.nsc = 1;
+	cancel(&u);
+	s->open = 0;
+}
+
+int registry_blob_stream(struct registry *r, const char *repo, const struct registry_blob_src *src,
+                         struct registry_upload_stats *st, struct err *e)
+{
+	struct registry_upload_stats local;
+	struct upload u;
+	struct http_response rs;
+	struct rq q;
+	struct counted c;
+	unsigned start_req = r->nreq;
+	int rc;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof *st);
+	memset(&u, 0, sizeof u);
+	memset(&rs, 0, sizeof rs);
+	http_headers_init(&rs.headers);
+	if ((rc = check_repo(repo, e)) < 0)
+		return rc;
+	if (!src->open)
+		return err_set(e, ERR_USAGE, "streamed upload without a source");
+	u.r = r;
+	u.repo = repo;
+	u.src = src;
+	u.st = st;
+	snprintf(u.what, sizeof u.what, "upload of a blob to %s", repo);
+	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
+	u.nsc = 1;
+	if ((rc = start(&u, NULL, e)) < 0)
+		goto out;
+	st->how = REGISTRY_UP_STREAMED;
+	c.src = src;
+	c.n = 0;
+	up_rq(&u, &q, "PATCH", u.loc);
+	q.content_type = "application/octet-stream";
+	q.open = open_counted;
+	q.arg = &c;
+	q.len = -1;
+	/* a session that took part of a body cannot be continued blind: one try */
+	q.flags = HTTP_NO_RETRY;
+	if ((rc = send_rq(r, &q, &rs, e)) < 0)
+		goto out;
+	st->sent = c.n;
+	if (rs.status != 202 && rs.status != 204) {
+		rc = answer_error(r, &rs, u.what, e);
+		goto out;
+	}
+	int64_t next = range_next(http_headers_get(&rs.headers, "Range"));
+	if (next >= 0 && (uint64_t)next != c.n) {
+		rc = err_set(e, ERR_NET, "%s: the registry took %" PRId64 " of %" PRIu64 " bytes",
+		             u.what, next, c.n);
+		goto out;
+	}
+	if ((rc = take_location(&u, &rs, e)) < 0)
+		goto out;
+	http_response_free(&rs); /* the connection back to the pool for the PUT */
+	/* the body's end came after the producer's, so the digest is there now */
+	if ((rc = digest_parse(src->digest, NULL, e)) < 0)
+		goto out;
+	snprintf(u.what, sizeof u.what, "upload of blob %s to %s", src->digest, repo);
+	rc = finish(&u, NULL, e);
+	if (rc == 1)
+		rc = err_set(e, ERR_FAIL, "%s: the closing PUT was refused (413)", u.what);
+out:
+	http_response_free(&rs);
 	if (rc < 0)
 		cancel(&u);
 	st->requests = r->nreq - start_req;

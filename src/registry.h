@@ -131,13 +131,30 @@ int registry_blob_delete(struct registry *r, const char *repo, const char *diges
  * starting at offset (called for every attempt and chunk; the stream is closed by the
  * registry). size and digest must describe the content.
  */
+struct registry_session;
 struct registry_blob_src {
 	const char *path;
 	struct io_in *(*open)(void *arg, uint64_t offset, struct err *e);
 	void *arg;
 	uint64_t size;
 	const char *digest;
+	/* an upload session opened ahead (registry_session_open), taken instead of HEAD and
+	 * POST; NULL: none */
+	struct registry_session *session;
 };
+
+/* An upload session opened before its bytes are known, so that the POST's round trip
+ * overlaps other work. */
+struct registry_session {
+	char loc[HTTP_URL_MAX];
+	uint64_t min_chunk;
+	int open; /* 1 until a push takes it or it is cancelled */
+};
+/* POST /v2/<repo>/blobs/uploads/. 0 or an ERR_ code. */
+int registry_session_open(struct registry *r, const char *repo, struct registry_session *s,
+                          struct err *e);
+/* DELETEs a session no push took (nothing when none is open). */
+void registry_session_cancel(struct registry *r, const char *repo, struct registry_session *s);
 
 /* How an upload went (for the caller's messages and the tests). */
 enum registry_upload_how {
@@ -145,6 +162,7 @@ enum registry_upload_how {
 	REGISTRY_UP_MOUNTED,    /* cross-repository mount */
 	REGISTRY_UP_MONOLITHIC, /* POST + one PUT */
 	REGISTRY_UP_CHUNKED,    /* POST + PATCHes + PUT */
+	REGISTRY_UP_STREAMED,   /* POST + one PATCH with a chunked body + PUT */
 };
 struct registry_upload_stats {
 	int how;           /* enum registry_upload_how */
@@ -155,7 +173,8 @@ struct registry_upload_stats {
 };
 
 /*
- * Makes sure the blob is in repo: HEAD first (present: done); then, when mount_from is
+ * Makes sure the blob is in repo: HEAD first (present: done; skipped with src->session,
+ * which then serves as the first upload session); then, when mount_from is
  * set (another repository of this registry that holds it), POST ?mount=&from= (201:
  * mounted; 202: the registry opened an upload instead, used as such); else POST and
  * either one PUT (size <= monolithic_max) or PATCH chunks with Content-Range (honouring
@@ -165,6 +184,18 @@ struct registry_upload_stats {
  */
 int registry_blob_push(struct registry *r, const char *repo, const struct registry_blob_src *src,
                        const char *mount_from, struct registry_upload_stats *st, struct err *e);
+
+/*
+ * Uploads a blob that is still being made: POST, then one PATCH whose body is
+ * src->open(arg, 0) read to its end (Transfer-Encoding: chunked, as docker and skopeo
+ * send it), then PUT ?digest=src->digest. size is not used, and digest is read only after
+ * the body ended, so a producer may fill it in when it finishes. The PATCH is tried once
+ * (a session that took part of a body cannot be continued blind); on any failure the
+ * session is DELETEd and the caller can push the finished blob with registry_blob_push.
+ * No HEAD: the digest is not known up front. st may be NULL. 0 or an ERR_ code.
+ */
+int registry_blob_stream(struct registry *r, const char *repo, const struct registry_blob_src *src,
+                         struct registry_upload_stats *st, struct err *e);
 
 /* Tag names of repo, all pages (?n=page, Link rel="next"; page 0 = REGISTRY_TAGS_PAGE).
  * tags[0..n) are malloc'ed; registry_tags_free releases them. On error *t is empty. A
