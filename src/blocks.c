@@ -13,6 +13,7 @@
 #include "workspace.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,28 +131,161 @@ static struct io_in *with_progress(struct io_in *src, progress_fn fn, void *arg,
 
 /* ---- push ---- */
 
-/* The staged layer from offset, counted for the progress line. */
-struct layer_src {
+/*
+ * The layer while it is packed: a thread packs it into a temp file and says how far it
+ * got; the upload reads behind it, so compressing and sending overlap. The file stays
+ * for a second try (registry_blob_push) when the streamed upload fails.
+ */
+struct stage {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
 	const char *path;
+	uint64_t written;
+	int done, rc;
+	int cancel; /* set by the uploader: the push is over */
+	struct err e; /* the packer's */
+	const char *dir;
+	struct pack_opts po;
+	struct pack_result res;
 	const struct blocks_push_opts *o;
-	uint64_t size;
 };
 
+struct stage_out {
+	struct io_out out;
+	struct stage *s;
+};
+
+static int stage_write(struct io_out *out, const void *p, size_t n)
+{
+	struct stage_out *so = (struct stage_out *)out;
+	struct stage *s = so->s;
+	const char *c = p;
+	size_t left = n;
+	while (left) {
+		ssize_t w = write(s->fd, c, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return io_out_fail(out, ERR_FAIL, "writing %s: %s", s->path, strerror(errno));
+		c += w;
+		left -= (size_t)w;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->written += n;
+	int cancel = s->cancel;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return cancel ? io_out_fail(out, ERR_FAIL, "push cancelled") : 0;
+}
+
+static int stage_out_close(struct io_out *out, int abort)
+{
+	(void)abort;
+	int rc = out->err;
+	free(out);
+	return rc;
+}
+
+static const struct io_out_ops stage_out_ops = {stage_write, stage_out_close};
+
+static void *packer(void *arg)
+{
+	struct stage *s = arg;
+	struct stage_out *so = calloc(1, sizeof *so);
+	int rc;
+	if (!so) {
+		rc = err_set(&s->e, ERR_FAIL, "out of memory");
+	} else {
+		so->out.ops = &stage_out_ops;
+		so->out.e = &s->e;
+		so->s = s;
+		rc = pack_block(s->dir, &so->out, &s->po, &s->res, &s->e);
+	}
+	pthread_mutex_lock(&s->mu);
+	s->rc = rc;
+	s->done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Reads the stage behind the packer: waits for more, ends where the packer ended. */
+struct stage_in {
+	struct io_in in;
+	struct stage *s;
+	uint64_t pos;
+};
+
+static ssize_t stage_read(struct io_in *in, void *p, size_t n)
+{
+	struct stage_in *si = (struct stage_in *)in;
+	struct stage *s = si->s;
+	uint64_t avail;
+	int done, rc;
+	pthread_mutex_lock(&s->mu);
+	while (s->written == si->pos && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	avail = s->written - si->pos;
+	done = s->done;
+	rc = s->rc;
+	pthread_mutex_unlock(&s->mu);
+	if (!avail)
+		return done && rc < 0 ? io_in_fail(in, ERR_FAIL, "packing the layer failed") : 0;
+	if (n > avail)
+		n = (size_t)avail;
+	ssize_t got;
+	do
+		got = pread(s->fd, p, n, (off_t)si->pos);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0)
+		return io_in_fail(in, ERR_FAIL, "reading %s: %s", s->path,
+				  got < 0 ? strerror(errno) : "short file");
+	si->pos += (uint64_t)got;
+	return got;
+}
+
+static int stage_in_close(struct io_in *in)
+{
+	int rc = in->err;
+	free(in);
+	return rc;
+}
+
+static const struct io_in_ops stage_in_ops = {stage_read, stage_in_close};
+
+static struct io_in *stage_open(void *arg, uint64_t offset, struct err *e)
+{
+	struct stage *s = arg;
+	struct stage_in *si = calloc(1, sizeof *si);
+	if (!si) {
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	si->in.ops = &stage_in_ops;
+	si->in.e = e;
+	si->s = s;
+	si->pos = offset;
+	return with_progress(&si->in, s->o->progress, s->o->arg, "layer", offset, 0, e);
+}
+
+/* The finished layer from offset (a second try after a failed stream), counted for the
+ * progress line. */
 static struct io_in *layer_open(void *arg, uint64_t offset, struct err *e)
 {
-	struct layer_src *ls = arg;
-	int fd = open(ls->path, O_RDONLY | O_CLOEXEC);
+	struct stage *s = arg;
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		err_sys(e, ERR_FAIL, errno, "opening %s", ls->path);
+		err_sys(e, ERR_FAIL, errno, "opening %s", s->path);
 		return NULL;
 	}
 	if (offset && lseek(fd, (off_t)offset, SEEK_SET) != (off_t)offset) {
-		err_sys(e, ERR_FAIL, errno, "seeking in %s", ls->path);
+		err_sys(e, ERR_FAIL, errno, "seeking in %s", s->path);
 		close(fd);
 		return NULL;
 	}
-	return with_progress(io_in_fd(fd, 1, e), ls->o->progress, ls->o->arg, "layer", offset,
-			     ls->size, e);
+	return with_progress(io_in_fd(fd, 1, e), s->o->progress, s->o->arg, "layer", offset,
+			     s->res.size, e);
 }
 
 struct mem_src {
@@ -203,28 +337,83 @@ out:
 	return rc;
 }
 
-static int move_latest(struct registry *r, const char *repo, const char *tag, const char *mt,
-		       const void *manifest, size_t len, struct blocks_push_result *res,
-		       struct err *e)
+/* Whether latest goes to tag: not when tags hold a higher SemVer version (named in res). */
+static int latest_wanted(const struct registry_tags *tags, const char *tag,
+			 struct blocks_push_result *res)
 {
-	struct registry_tags tags = {0};
 	struct semver ours, high;
-	const char *best;
-	int rc = registry_tags_list(r, repo, 0, &tags, e);
-	if (rc < 0)
-		return rc;
-	best = blocks_highest_tag(tags.v, tags.n);
+	const char *best = blocks_highest_tag(tags->v, tags->n);
 	if (best && semver_parse_tag(tag, &ours, NULL) == 0 &&
 	    semver_parse_tag(best, &high, NULL) == 0 && semver_cmp(&high, &ours) > 0) {
 		snprintf(res->latest_kept_by, sizeof res->latest_kept_by, "%s", best);
 		res->latest = 0;
-		registry_tags_free(&tags);
 		return 0;
 	}
-	registry_tags_free(&tags);
-	rc = registry_manifest_put(r, repo, "latest", mt, manifest, len, NULL, e);
+	return 1;
+}
+
+/* Tags of repo; a repository the registry does not know yet has none. */
+static int list_tags(struct registry *r, const char *repo, struct registry_tags *tags,
+		     struct err *e)
+{
+	struct err le;
+	err_init(&le);
+	int rc = registry_tags_list(r, repo, 0, tags, &le);
+	if (rc == ERR_NOTFOUND)
+		return 0;
+	if (rc < 0) {
+		*e = le;
+		err_prefix(e, "listing the tags of %s", repo);
+	}
+	return rc;
+}
+
+/* Waits for the packer; its error when it failed. */
+static int pack_wait(struct stage *s, pthread_t *th, int *running, struct err *e)
+{
+	if (*running) {
+		pthread_join(*th, NULL);
+		*running = 0;
+	}
+	if (s->rc < 0) {
+		*e = s->e;
+		return s->rc;
+	}
+	return 0;
+}
+
+/* The layer into repo: streamed while it is packed; when that fails (a registry that
+ * refuses a streamed PATCH, a dropped connection), the packed file with HEAD, retries and
+ * chunks. */
+static int push_layer(struct registry *r, const char *repo, struct stage *s, pthread_t *th,
+		      int *running, struct blocks_push_result *res, struct err *e)
+{
+	struct registry_blob_src ls = {.open = stage_open, .arg = s, .digest = s->res.digest};
+	struct registry_upload_stats us = {0};
+	struct err se;
+	int rc;
+	err_init(&se);
+	rc = s->o->no_stream ? 1 : registry_blob_stream(r, repo, &ls, &us, &se);
+	int prc = pack_wait(s, th, running, e);
+	if (prc < 0)
+		return prc;
+	res->layer = s->res;
+	if (rc == 0) {
+		res->layer_uploaded = 1;
+		return 0;
+	}
+	if (rc < 0 && se.code == ERR_AUTH) {
+		*e = se;
+		return rc;
+	}
+	if (rc < 0)
+		log_debug("streamed upload of the layer failed (%s); sending the packed layer",
+			  se.msg);
+	ls.open = layer_open;
+	ls.size = s->res.size;
+	rc = registry_blob_push(r, repo, &ls, NULL, &us, e);
 	if (rc == 0)
-		res->latest = 1;
+		res->layer_uploaded = us.how != REGISTRY_UP_EXISTS;
 	return rc;
 }
 
@@ -234,13 +423,19 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 	char layer[4096];
 	struct buf config, manifest;
 	struct registry_manifest old;
-	struct pack_opts po = {0};
-	struct io_out *out;
-	int rc, staged = 0;
+	struct registry_tags tags = {0};
+	struct registry_session cfg_session = {0};
+	struct stage st;
+	struct err ce;
+	pthread_t th;
+	pthread_attr_t attr;
+	int rc, staged = 0, running = 0;
 	static unsigned seq;
 
 	memset(res, 0, sizeof *res);
 	memset(&old, 0, sizeof old);
+	memset(&st, 0, sizeof st);
+	st.fd = -1;
 	res->latest = -1;
 	buf_init(&config, OCI_CONFIG_MAX);
 	buf_init(&manifest, OCI_MANIFEST_MAX);
@@ -257,38 +452,36 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 		return rc;
 	}
 
+	/* pack in a thread of its own while the registry is asked about the tag */
 	snprintf(layer, sizeof layer, "%s/push-%d-%u.tar.gz", o->tmpdir, (int)getpid(), seq++);
-	out = io_out_atomic(layer, 0600, e);
-	if (!out)
-		return e->code ? e->code : ERR_FAIL;
+	st.fd = open(layer, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (st.fd < 0)
+		return err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, errno, "creating %s",
+			       layer);
 	staged = 1;
-	po.level = o->level;
-	po.mtime = o->mtime;
-	rc = pack_block(b->dir, out, &po, &res->layer, e);
-	if (rc < 0)
-		goto out;
-
-	struct oci_block ob = {
-		.name = b->name,
-		.kind = b->kind,
-		.version = b->version,
-		.diff_id = res->layer.diff_id,
-		.layer_digest = res->layer.digest,
-		.layer_size = res->layer.size,
-	};
-	rc = oci_config_build(&ob, &config, e);
-	if (rc < 0)
-		goto out;
-	sha256_str(config.p, config.len, res->config_digest);
-	rc = oci_manifest_build(&ob, res->config_digest, config.len, &manifest, e);
-	if (rc < 0)
-		goto out;
+	pthread_mutex_init(&st.mu, NULL);
+	pthread_cond_init(&st.cv, NULL);
+	err_init(&st.e);
+	st.path = layer;
+	st.dir = b->dir;
+	st.po.level = o->level;
+	st.po.mtime = o->mtime;
+	st.o = o;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, BLOCKS_PACK_STACK);
+	if (pthread_create(&th, &attr, packer, &st) == 0)
+		running = 1;
+	else
+		packer(&st); /* no thread to be had: pack first, then talk */
+	pthread_attr_destroy(&attr);
 
 	/* The version tag: absent → push; same content → up to date; else a conflict. */
-	struct err ce;
 	err_init(&ce);
 	rc = registry_manifest_get(r, repo, res->tag, &old, &ce);
 	if (rc == 0) {
+		if ((rc = pack_wait(&st, &th, &running, e)) < 0)
+			goto out;
+		res->layer = st.res;
 		rc = same_content(r, repo, &old, &res->layer, &ce);
 		if (rc < 0) {
 			*e = ce;
@@ -306,49 +499,76 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 		}
 		res->up_to_date = 1;
 		snprintf(res->manifest_digest, sizeof res->manifest_digest, "%s", old.digest);
+		if (!o->no_latest && (rc = list_tags(r, repo, &tags, e)) < 0)
+			goto out;
 	} else if (rc != ERR_NOTFOUND) {
 		*e = ce;
 		err_prefix(e, "checking %s:%s in the registry", repo, res->tag);
 		goto out;
-	}
-
-	if (!res->up_to_date) {
-		struct layer_src lsrc = {layer, o, res->layer.size};
-		struct registry_blob_src ls = {.open = layer_open,
-					       .arg = &lsrc,
-					       .size = res->layer.size,
-					       .digest = res->layer.digest};
-		struct registry_upload_stats st = {0};
-		rc = registry_blob_push(r, repo, &ls, NULL, &st, e);
-		if (rc < 0)
+	} else {
+		/* asked before the push: our own tag never keeps latest from us */
+		if (!o->no_latest && (rc = list_tags(r, repo, &tags, e)) < 0)
 			goto out;
-		res->layer_uploaded = st.how != REGISTRY_UP_EXISTS;
+		/* the config's session now, while the layer is packed */
+		if ((rc = registry_session_open(r, repo, &cfg_session, e)) < 0)
+			goto out;
+		if ((rc = push_layer(r, repo, &st, &th, &running, res, e)) < 0)
+			goto out;
+		struct oci_block ob = {
+			.name = b->name,
+			.kind = b->kind,
+			.version = b->version,
+			.diff_id = res->layer.diff_id,
+			.layer_digest = res->layer.digest,
+			.layer_size = res->layer.size,
+		};
+		if ((rc = oci_config_build(&ob, &config, e)) < 0)
+			goto out;
+		sha256_str(config.p, config.len, res->config_digest);
+		if ((rc = oci_manifest_build(&ob, res->config_digest, config.len, &manifest, e)) < 0)
+			goto out;
 		struct mem_src ms = {config.p, config.len};
 		struct registry_blob_src cs = {.open = mem_open,
 					       .arg = &ms,
 					       .size = config.len,
-					       .digest = res->config_digest};
-		rc = registry_blob_push(r, repo, &cs, NULL, NULL, e);
-		if (rc < 0)
+					       .digest = res->config_digest,
+					       .session = &cfg_session};
+		if ((rc = registry_blob_push(r, repo, &cs, NULL, NULL, e)) < 0)
 			goto out;
 		rc = registry_manifest_put(r, repo, res->tag, OCI_MT_MANIFEST, manifest.p, manifest.len,
 					   res->manifest_digest, e);
 		if (rc < 0)
 			goto out;
 	}
-	if (!o->no_latest) {
+	if (!o->no_latest && latest_wanted(&tags, res->tag, res)) {
 		if (res->up_to_date)
-			rc = move_latest(r, repo, res->tag, old.media_type, old.body.p, old.body.len,
-					 res, e);
+			rc = registry_manifest_put(r, repo, "latest", old.media_type, old.body.p,
+						   old.body.len, NULL, e);
 		else
-			rc = move_latest(r, repo, res->tag, OCI_MT_MANIFEST, manifest.p, manifest.len,
-					 res, e);
-		if (rc < 0)
+			rc = registry_manifest_put(r, repo, "latest", OCI_MT_MANIFEST, manifest.p,
+						   manifest.len, NULL, e);
+		if (rc < 0) {
 			err_prefix(e, "moving the latest tag");
+			goto out;
+		}
+		res->latest = 1;
 	}
 out:
-	if (staged)
+	if (running) {
+		/* stop the packer at its next write */
+		pthread_mutex_lock(&st.mu);
+		st.cancel = 1;
+		pthread_mutex_unlock(&st.mu);
+		pthread_join(th, NULL);
+	}
+	if (staged) {
+		close(st.fd);
 		unlink(layer);
+		pthread_mutex_destroy(&st.mu);
+		pthread_cond_destroy(&st.cv);
+	}
+	registry_session_cancel(r, repo, &cfg_session);
+	registry_tags_free(&tags);
 	registry_manifest_free(&old);
 	buf_free(&config);
 	buf_free(&manifest);

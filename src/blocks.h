@@ -15,11 +15,13 @@ struct workspace_block;
 
 #define BLOCKS_LAYERS_MAX 64      /* layers of a pulled artifact we apply */
 #define BLOCKS_TAG_MAX 129
+#define BLOCKS_PACK_STACK (4u << 20) /* the packing thread (musl's default is 128 KiB) */
 
 struct blocks_push_opts {
 	int level;      /* gzip level */
 	int64_t mtime;  /* 0 or SOURCE_DATE_EPOCH */
 	int no_latest;  /* leave latest alone */
+	int no_stream;  /* pack first, then upload (HEAD, one PUT or chunks): no overlap */
 	const char *tmpdir; /* where the layer is staged (a folder that exists) */
 	/* progress: called with bytes of the layer sent so far (may be NULL) */
 	void (*progress)(void *arg, const char *what, uint64_t done, uint64_t total);
@@ -39,6 +41,9 @@ struct blocks_push_result {
 
 /*
  * Pushes block b (its folder b->dir) to repo as its version's tag (DESIGN.md §1.1, §1.5).
+ * A thread packs the layer into tmpdir while the tag is checked and the layer streams up
+ * behind it (registry_blob_stream); a failed stream is followed by a plain push of the
+ * packed file.
  * The version tag already there with the same diff_id: up_to_date, nothing sent but the
  * latest rule. With another diff_id: ERR_CONFLICT "block '<name>' already exists with
  * different version" and the hint. A failure to check (401/403/network) is reported as
