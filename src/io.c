@@ -551,6 +551,50 @@ struct io_out *io_out_null(struct err *e)
 	return s;
 }
 
+struct in_count {
+	struct io_in in;
+	struct io_in *src;
+	uint64_t *count;
+};
+
+static ssize_t in_count_read(struct io_in *in, void *p, size_t n)
+{
+	struct in_count *s = (struct in_count *)in;
+	ssize_t r = io_read(s->src, p, n);
+	if (r > 0)
+		*s->count += (uint64_t)r;
+	return r;
+}
+
+static int in_count_close(struct io_in *in)
+{
+	struct in_count *s = (struct in_count *)in;
+	int rc = io_in_close(s->src);
+	free(s);
+	return rc;
+}
+
+static const struct io_in_ops in_count_ops = {in_count_read, in_count_close};
+
+struct io_in *io_in_count(struct io_in *src, uint64_t *count, struct err *e)
+{
+	struct in_count *s;
+	if (!src)
+		return NULL;
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		io_in_close(src);
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	s->in.ops = &in_count_ops;
+	s->in.e = e;
+	s->src = src;
+	s->count = count;
+	*count = 0;
+	return &s->in;
+}
+
 struct out_count {
 	struct io_out out;
 	struct io_out *next;

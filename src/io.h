@@ -83,6 +83,9 @@ struct io_in *io_in_mem(const void *p, size_t n, struct err *e); /* p must outli
 /* At most max bytes of src; more is ERR_FAIL "input larger than the limit of N bytes"
  * (not a silent cut), raised before any byte past the limit is passed up. */
 struct io_in *io_in_limit(struct io_in *src, uint64_t max, struct err *e);
+/* Passes src through, counting the bytes read into *count (set to 0 here). NULL src gives
+ * NULL (the error is src's). */
+struct io_in *io_in_count(struct io_in *src, uint64_t *count, struct err *e);
 
 /* Sinks. */
 /* Writes everything (short writes and EINTR handled); own: close(fd) on close. */

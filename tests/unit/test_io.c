@@ -312,6 +312,32 @@ static void test_count_null_chain(void)
 	buf_free(&b);
 }
 
+static void test_in_count(void)
+{
+	struct err e;
+	uint64_t n = 99;
+	unsigned char tmp[4096];
+	ssize_t r;
+	err_init(&e);
+	/* counts what passes, in a 3-byte trickle */
+	struct io_in *in = io_in_count(t_in_new(data, 10001, 3, -1, NULL, &e), &n, &e);
+	T_EQ_INT(n, 0);
+	while ((r = io_read(in, tmp, sizeof tmp)) > 0)
+		;
+	T_EQ_INT(r, 0);
+	T_EQ_INT(n, 10001);
+	T_EQ_INT(io_in_close(in), 0);
+	/* a read error stops the count where it was, and is the source's */
+	in = io_in_count(t_in_new(data, 5000, 7, 70, NULL, &e), &n, &e);
+	while ((r = io_read(in, tmp, sizeof tmp)) > 0)
+		;
+	T_EQ_INT(r, ERR_NET);
+	T_CHECKF(n <= 70, "%llu counted", (unsigned long long)n);
+	T_EQ_INT(io_in_close(in), ERR_NET);
+	/* NULL in, NULL out */
+	T_CHECK(io_in_count(NULL, &n, &e) == NULL);
+}
+
 static void test_sticky_write_error(void)
 {
 	struct err e;
@@ -624,5 +650,5 @@ static void test_cleanup(void)
 }
 
 T_MAIN(test_mem_and_read_full, test_sticky_read_error, test_limit, test_buf_sink,
-       test_count_null_chain, test_sticky_write_error, test_file_source, test_fd_eintr_short_writes,
+       test_count_null_chain, test_in_count, test_sticky_write_error, test_file_source, test_fd_eintr_short_writes,
        test_atomic_commit_abort, test_atomic_write_error, test_cleanup)
