@@ -573,6 +573,112 @@ out:
 	return rc;
 }
 
+/* A producer that fails after 1 MiB: the body breaks off mid-stream. */
+static struct io_in *pat_open_failing(void *arg, uint64_t off, struct err *e)
+{
+	return io_in_limit(pat_open(arg, off, e), 1 * MIB, e);
+}
+
+/* Streamed uploads (POST, one chunked PATCH, PUT ?digest=) and sessions opened ahead. */
+static void test_stream_and_sessions(void)
+{
+	struct pat p;
+	struct err e;
+	struct registry_upload_stats st;
+	struct registry *r = reg_open("COUNT", NULL), *big = reg_open("BIG413", NULL);
+	if (!r || !big)
+		goto out;
+	err_init(&e);
+	T_EQ_INT(registry_ping(r, &e), 0); /* the scheme is settled: requests below are the upload's */
+	/* 5 MiB in one PATCH: no HEAD, no chunks */
+	for (int i = 0; i < 2; i++) {
+		uint64_t size = i ? 0 : 5 * MIB + 3;
+		pat_init(&p, size, 41 + (unsigned)i);
+		struct registry_blob_src src = pat_src(&p);
+		proxy_reset("COUNT");
+		err_init(&e);
+		T_CHECKF(registry_blob_stream(r, "stream/a", &src, &st, &e) == 0, "%s", e.msg);
+		T_EQ_INT(st.how, REGISTRY_UP_STREAMED);
+		T_EQ_INT(st.sent, size);
+		T_EQ_INT(st.requests, 3);
+		T_EQ_INT(proxy_stat("COUNT", "POST /v2/stream/a/blobs/uploads/"), 1);
+		T_EQ_INT(proxy_stat("COUNT", "PATCH /v2/stream/a/blobs/uploads/"), 1);
+		T_EQ_INT(proxy_stat("COUNT", "PUT /v2/stream/a/blobs/uploads/"), 1);
+		T_EQ_INT(proxy_stat("COUNT", "HEAD"), 0);
+		err_init(&e);
+		T_CHECKF(pull_check(r, "stream/a", p.digest, (int64_t)size, &e) == 0, "%s", e.msg);
+	}
+	/* a digest that does not match: the registry refuses the PUT, the session goes */
+	{
+		struct pat q;
+		pat_init(&p, 300000, 43);
+		pat_init(&q, 300000, 44);
+		struct registry_blob_src src = pat_src(&p);
+		src.digest = q.digest;
+		proxy_reset("COUNT");
+		err_init(&e);
+		T_CHECK(registry_blob_stream(r, "stream/b", &src, &st, &e) < 0);
+		T_CHECKF(e.msg[0] != 0, "no message");
+		T_EQ_INT(proxy_stat("COUNT", "DELETE /v2/stream/b/blobs/uploads/"), 1);
+		err_init(&e);
+		T_EQ_INT(registry_blob_exists(r, "stream/b", q.digest, NULL, &e), 0);
+	}
+	/* the producer fails in the middle: its error comes back, the session goes */
+	{
+		pat_init(&p, 3 * MIB, 45);
+		struct registry_blob_src src = pat_src(&p);
+		src.open = pat_open_failing;
+		proxy_reset("COUNT");
+		err_init(&e);
+		T_CHECK(registry_blob_stream(r, "stream/c", &src, &st, &e) < 0);
+		T_CHECKF(strstr(e.msg, "limit") != NULL, "%s", e.msg);
+		T_EQ_INT(proxy_stat("COUNT", "DELETE /v2/stream/c/blobs/uploads/"), 1);
+		T_EQ_INT(proxy_stat("COUNT", "PUT"), 0);
+	}
+	/* a registry that refuses large bodies (413): an error, and then a plain push works */
+	{
+		pat_init(&p, 3 * MIB, 46);
+		struct registry_blob_src src = pat_src(&p);
+		err_init(&e);
+		T_CHECK(registry_blob_stream(big, "stream/d", &src, &st, &e) < 0);
+		err_init(&e);
+		T_CHECKF(registry_blob_push(big, "stream/d", &src, NULL, &st, &e) == 0, "%s", e.msg);
+		T_EQ_INT(st.how, REGISTRY_UP_CHUNKED);
+		err_init(&e);
+		T_EQ_INT(pull_check(big, "stream/d", p.digest, (int64_t)p.size, &e), 0);
+	}
+	/* a session opened ahead takes the place of HEAD and POST */
+	{
+		struct registry_session ss;
+		pat_init(&p, 2000, 47);
+		struct registry_blob_src src = pat_src(&p);
+		proxy_reset("COUNT");
+		err_init(&e);
+		T_EQ_INT(registry_session_open(r, "stream/e", &ss, &e), 0);
+		T_EQ_INT(ss.open, 1);
+		src.session = &ss;
+		T_EQ_INT(registry_blob_push(r, "stream/e", &src, NULL, &st, &e), 0);
+		T_EQ_INT(st.how, REGISTRY_UP_MONOLITHIC);
+		T_EQ_INT(st.requests, 1);
+		T_EQ_INT(ss.open, 0);
+		T_EQ_INT(proxy_stat("COUNT", "HEAD"), 0);
+		T_EQ_INT(proxy_stat("COUNT", "POST"), 1);
+		registry_session_cancel(r, "stream/e", &ss); /* taken: nothing to do */
+		T_EQ_INT(proxy_stat("COUNT", "DELETE"), 0);
+		err_init(&e);
+		T_EQ_INT(pull_check(r, "stream/e", p.digest, (int64_t)p.size, &e), 0);
+		/* one that no push took is DELETEd */
+		err_init(&e);
+		T_EQ_INT(registry_session_open(r, "stream/e", &ss, &e), 0);
+		registry_session_cancel(r, "stream/e", &ss);
+		T_EQ_INT(ss.open, 0);
+		T_EQ_INT(proxy_stat("COUNT", "DELETE /v2/stream/e/blobs/uploads/"), 1);
+	}
+out:
+	registry_close(r);
+	registry_close(big);
+}
+
 static void test_manifests(void)
 {
 	struct registry_manifest m;
@@ -809,5 +915,5 @@ static void teardown(void)
 }
 
 T_MAIN(setup, test_ping_and_scheme, test_blob_sizes, test_blob_big_and_corrupt,
-       test_mount_and_dedup, test_413_and_min_chunk, test_manifests, test_tags, test_auth, test_tls,
+       test_mount_and_dedup, test_413_and_min_chunk, test_stream_and_sessions, test_manifests, test_tags, test_auth, test_tls,
        teardown)
