@@ -161,4 +161,43 @@ t_eq "blocks.lock untouched" "$(cat "$w3/blocks.lock")" "$before"
 t_rc 0 "next pull cleans up and completes" "$P" -w "$w3" blocks pull "$LR/big/block:1.0.0" --loglevel 2
 t_check "big file installed" test -f "$w3/blocks/big/block/files/big.bin"
 t_eq "temp folder empty" "$(ls -A "$w3/.polycrate/tmp" | wc -l)" 0
+# --- push streams the layer while it is packed; a registry refusing the stream gets the
+# packed file; a packing error mid-stream leaves nothing behind
+"$PY" "$TOP/tests/fault_server.py" --upstream "http://$R" --port-file "$T_TMP/cport" --timeout 300 >"$T_TMP/count.log" 2>&1 &
+T_PIDS+=($!)
+"$PY" "$TOP/tests/fault_server.py" --upstream "http://$R" --max-put 1048576 --port-file "$T_TMP/lport" --timeout 300 >"$T_TMP/limit.log" 2>&1 &
+T_PIDS+=($!)
+for i in $(seq 1 100); do [ -s "$T_TMP/cport" ] && [ -s "$T_TMP/lport" ] && break; sleep 0.1; done
+CP=$(cut -d' ' -f1 "$T_TMP/cport")
+LP=$(cut -d' ' -f1 "$T_TMP/lport")
+stat_of() { # port prefix: the summed counts of the fault proxy's paths starting with prefix
+	curl -s --noproxy '*' "http://127.0.0.1:$1/_f/stats" |
+		"$PY" -c 'import json,sys; d=json.load(sys.stdin)["paths"]; print(sum(v for k,v in d.items() if k.startswith(sys.argv[1])))' "$2"
+}
+w5="$T_TMP/ws5"
+mkdir -p "$w5/blocks/bulk/files"
+echo "name: w5" >"$w5/workspace.poly"
+printf 'name: bulk\nversion: 1.0.0\n' >"$w5/blocks/bulk/block.poly"
+head -c 3000000 /dev/urandom >"$w5/blocks/bulk/files/a.bin"
+seq 1 300000 >"$w5/blocks/bulk/files/b.txt"
+t_rc 0 "push through a counting proxy" "$P" -w "$w5" blocks push "localhost:$CP/s/bulk" -o json
+digest=$(echo "$T_STDOUT" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["layer_digest"])' 2>/dev/null)
+t_eq "the layer went up in one streamed PATCH" "$(stat_of "$CP" "PATCH /v2/s/bulk/blobs/uploads/")" 1
+t_eq "no HEAD before a streamed layer or a config in an opened session" "$(stat_of "$CP" "HEAD /v2/s/bulk/")" 0
+t_rc 0 "one CPU (no deflate threads): the same layer" taskset -c 0 "$P" -w "$w5" blocks push "localhost:$CP/s/bulk" --dry-run -o json
+t_contains "same layer digest on one CPU" "$T_STDOUT" "\"layer_digest\":\"$digest\""
+w6="$T_TMP/ws6"
+mkdir -p "$w6"
+t_rc 0 "the streamed block pulls back" "$P" -w "$w6" blocks pull "$LR/s/bulk:1.0.0"
+t_check "streamed content intact" cmp "$w5/blocks/bulk/files/a.bin" "$w6/blocks/s/bulk/files/a.bin"
+t_rc 0 "push through a proxy refusing bodies over 1 MiB" "$P" -w "$w5" blocks push "localhost:$LP/l/bulk" --loglevel 3
+t_contains "the refused stream is named" "$T_STDERR" "streamed upload of the layer failed"
+t_rc 0 "the fallback's block pulls back" "$P" -w "$w6" blocks pull "$LR/l/bulk:1.0.0"
+t_check "fallback content intact" cmp "$w5/blocks/bulk/files/b.txt" "$w6/blocks/l/bulk/files/b.txt"
+mkfifo "$w5/blocks/bulk/files/z.fifo"
+t_rc 2 "a fifo found mid-stream stops the push" "$P" -w "$w5" blocks push "$LR/f/bulk"
+t_contains "the packing error is the one reported" "$T_STDERR" "files/z.fifo"
+t_rc 3 "nothing tagged after the failed push" "$P" -w "$w5" blocks inspect --remote "$LR/f/bulk:1.0.0"
+t_eq "no staged layer left" "$(ls -A "$w5/.polycrate/tmp" 2>/dev/null | wc -l)" 0
+rm -f "$w5/blocks/bulk/files/z.fifo"
 t_done
