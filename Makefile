@@ -2,6 +2,7 @@
 #   make            static, stripped ./polycrate (musl, vendored BearSSL/libyaml/zlib)
 #   make test       every suite (installs what it needs on Debian 12 when run as root)
 #   make asan       clang + ASan/UBSan build against the system -dev libraries
+#   make tsan       clang + ThreadSanitizer build of the binary and the threaded unit suites
 #   make fuzz       libFuzzer targets, each for FUZZ_SECONDS
 #   make vendor-dist  pack the pinned third-party tarballs into polycrate-vendor.tar
 .POSIX:
@@ -27,6 +28,9 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fra
 CFLAGS_ASAN = $(WARN) $(DEFS) -O1 -g $(SAN) -I/usr/include/bearssl
 LIBS_ASAN = -lbearssl -lyaml -lz
 
+CFLAGS_TSAN = $(WARN) $(DEFS) -O1 -g -fsanitize=thread -fno-omit-frame-pointer \
+	-I/usr/include/bearssl
+
 SRCS := $(sort $(wildcard src/*.c))
 LIB_SRCS := $(filter-out src/main.c src/cmd_%.c,$(SRCS))
 HDRS := $(wildcard src/*.h)
@@ -42,6 +46,10 @@ LIBOBJS_ASAN := $(LIB_SRCS:src/%.c=build/asan/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 UNIT_BINS_MUSL := $(UNIT_SRCS:tests/unit/%.c=build/musl/tests/%)
+# the unit suites whose code runs threads: the gzip writer, the http pool, the token cache
+UNIT_BINS_TSAN := build/tsan/tests/test_gz build/tsan/tests/test_http build/tsan/tests/test_auth
+OBJS_TSAN := $(SRCS:src/%.c=build/tsan/%.o)
+LIBOBJS_TSAN := $(LIB_SRCS:src/%.c=build/tsan/%.o)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS = 60
@@ -87,6 +95,17 @@ build/musl/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_MUSL)
 	@mkdir -p $(@D)
 	$(CC_MUSL) -Isrc $(CFLAGS_MUSL) -static -o $@ $< $(LIBOBJS_MUSL) $(LIBS_MUSL)
 
+build/tsan/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(CFLAGS_TSAN) -c $< -o $@
+
+build/tsan/polycrate: $(OBJS_TSAN)
+	$(CC_ASAN) $(CFLAGS_TSAN) -o $@ $(OBJS_TSAN) $(LIBS_ASAN)
+
+build/tsan/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJS_TSAN)
+	@mkdir -p $(@D)
+	$(CC_ASAN) $(CFLAGS_TSAN) -Isrc -o $@ $< $(LIBOBJS_TSAN) $(LIBS_ASAN)
+
 CFLAGS_FUZZ = $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
 	-I/usr/include/bearssl
 LIBOBJS_FUZZ := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
@@ -101,13 +120,15 @@ build/fuzz/%: tests/fuzz/%.c $(LIBOBJS_FUZZ)
 
 asan: build/asan/polycrate $(UNIT_BINS)
 
+tsan: build/tsan/polycrate $(UNIT_BINS_TSAN)
+
 unit-bins: $(UNIT_BINS) $(UNIT_BINS_MUSL)
 
 fuzz-bins: $(FUZZ_BINS)
 
 # The suites; tests/run.sh prints each suite's closing line and the total.
 test: deps
-	$(MAKE) -s --no-print-directory -j$(JOBS) polycrate asan unit-bins fuzz-bins
+	$(MAKE) -s --no-print-directory -j$(JOBS) polycrate asan tsan unit-bins fuzz-bins
 	tests/run.sh
 
 # Installs the build and test dependencies on Debian when missing (as root).
@@ -132,12 +153,12 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 clean:
-	rm -rf build/musl build/asan build/fuzz polycrate
+	rm -rf build/musl build/asan build/tsan build/fuzz polycrate
 
 distclean:
 	rm -rf build polycrate
 
-.PHONY: all demo asan unit-bins fuzz-bins test deps fuzz bench vendor vendor-dist format clean \
+.PHONY: all demo asan tsan unit-bins fuzz-bins test deps fuzz bench vendor vendor-dist format clean \
 	distclean FORCE
 FORCE:
 

@@ -1,6 +1,7 @@
 /* digest.c - SHA-256 (x86-64 SHA-NI when the CPU has it, portable C otherwise), digest stages */
 #include "digest.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,16 +160,20 @@ static int cpu_has_shani(void)
 #endif
 
 static int force_portable;
-static int have_shani = -1; /* -1: not asked yet; idempotent, so a race is harmless */
+/* -1: not asked yet. Threads may ask at once: the answer is the same, and atomic. */
+static atomic_int have_shani = -1;
 
 static int use_shani(void)
 {
 	if (force_portable)
 		return 0;
 #if defined(__x86_64__)
-	if (have_shani < 0)
-		have_shani = cpu_has_shani();
-	return have_shani;
+	int v = atomic_load_explicit(&have_shani, memory_order_relaxed);
+	if (v < 0) {
+		v = cpu_has_shani();
+		atomic_store_explicit(&have_shani, v, memory_order_relaxed);
+	}
+	return v;
 #else
 	return 0;
 #endif

@@ -48,7 +48,8 @@ struct gz_slot {
 struct gz_out {
 	struct io_out out;
 	struct io_out *next;
-	int level; /* for the input from here on */
+	int level;  /* for the input from here on */
+	int level0; /* the first level (workers start there; never changes) */
 	uint32_t crc, isize; /* isize: input length mod 2^32, as the trailer wants */
 	unsigned char header[GZ_HEADER_LEN];
 	int header_sent;
@@ -121,7 +122,7 @@ static void *worker(void *arg)
 {
 	struct gz_out *s = arg;
 	z_stream z;
-	int zlevel = s->level, ok;
+	int zlevel = s->level0, ok;
 	memset(&z, 0, sizeof z);
 	ok = deflateInit2(&z, zlevel, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 	pthread_mutex_lock(&s->mu);
@@ -410,7 +411,7 @@ struct io_out *gz_out(struct io_out *next, int level, struct err *e)
 	s->out.ops = &gz_out_ops;
 	s->out.e = e;
 	s->next = next;
-	s->level = s->zlevel = level;
+	s->level = s->zlevel = s->level0 = level;
 	s->crc = (uint32_t)crc32(0, Z_NULL, 0);
 	/* Raw deflate (negative window bits) and our own framing: the header is fixed bytes. */
 	s->z_ok = deflateInit2(&s->z, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;

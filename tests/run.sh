@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/run.sh - run every suite: unit (ASan/UBSan and static musl builds), end to end,
-# short fuzz runs. Each suite prints its own closing line; this prints the total.
+# short fuzz runs, and ThreadSanitizer builds for the threaded paths. Each suite prints its
+# own closing line; this prints the total.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -30,10 +31,16 @@ run_suite() { # name cmd...
 }
 
 filter=${1:-}
-for t in build/asan/tests/test_* build/musl/tests/test_*; do
+# ThreadSanitizer (clang 14) cannot map its shadow memory under kernels that randomise more
+# address bits: run its programs without address randomisation where setarch can do that
+tsan_run=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then tsan_run=(setarch "$(uname -m)" -R); fi
+for t in build/asan/tests/test_* build/musl/tests/test_* build/tsan/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
-	run_suite "unit/$(basename "$(dirname "$(dirname "$t")")")/$(basename "$t")" "$t"
+	pre=()
+	case "$t" in build/tsan/*) pre=("${tsan_run[@]}") ;; esac
+	run_suite "unit/$(basename "$(dirname "$(dirname "$t")")")/$(basename "$t")" "${pre[@]}" "$t"
 done
 for t in tests/e2e/test_*.sh; do
 	[ -f "$t" ] || continue
@@ -46,6 +53,15 @@ if [ -x build/asan/polycrate ]; then
 		case "e2e-asan/test_$t" in *"$filter"*) ;; *) continue ;; esac
 		run_suite "e2e-asan/test_$t" env POLYCRATE="$top/build/asan/polycrate" \
 			ASAN_OPTIONS=detect_leaks=1 bash "tests/e2e/test_$t.sh"
+	done
+fi
+# the threaded paths (packing beside the upload, parallel deflate, workspace update's pool)
+# under ThreadSanitizer
+if [ -x build/tsan/polycrate ]; then
+	for t in blocks run; do
+		case "e2e-tsan/test_$t" in *"$filter"*) ;; *) continue ;; esac
+		run_suite "e2e-tsan/test_$t" "${tsan_run[@]}" env POLYCRATE="$top/build/tsan/polycrate" \
+			TSAN_OPTIONS=halt_on_error=1:exitcode=66 bash "tests/e2e/test_$t.sh"
 	done
 fi
 if [ -z "$filter" ] || [ "$filter" = fuzz ]; then
