@@ -104,7 +104,9 @@ static void deflate_slot(z_stream *z, int *zlevel, struct gz_slot *sl)
 			return;
 		*zlevel = sl->level;
 	}
-	if (sl->dict && deflateSetDictionary(z, sl->in + GZ_DICT - sl->dict, (uInt)sl->dict) != Z_OK)
+	/* stored pieces (level 0) copy their input whatever came before: no dictionary */
+	if (sl->dict && sl->level > 0 &&
+	    deflateSetDictionary(z, sl->in + GZ_DICT - sl->dict, (uInt)sl->dict) != Z_OK)
 		return;
 	z->next_in = sl->in + GZ_DICT;
 	z->avail_in = (uInt)sl->len;
