@@ -195,13 +195,18 @@ int cmd_push(struct cli *cl)
 		if (rc < 0)
 			goto fail;
 		if (cl->json) {
-			printf("{\"block\":");
-			print_json_str(b->name);
-			printf(",\"version\":");
-			print_json_str(b->version);
-			printf(",\"entries\":%lu,\"diff_id\":\"%s\",\"layer_digest\":\"%s\","
-			       "\"layer_size\":%llu}\n",
-			       d.files, pr.diff_id, pr.digest, (unsigned long long)pr.size);
+			struct jout j;
+			struct json_writer *w = jout_begin(&j);
+			json_w_obj_begin(w);
+			json_w_ktext(w, "block", b->name);
+			json_w_ktext(w, "version", b->version);
+			json_w_kuint(w, "entries", d.files);
+			json_w_kstr(w, "diff_id", pr.diff_id);
+			json_w_kstr(w, "layer_digest", pr.digest);
+			json_w_kuint(w, "layer_size", pr.size);
+			json_w_obj_end(w);
+			if ((rc = jout_print(&j, &c.e)) < 0)
+				goto fail;
 		} else {
 			printf("%lu entries, layer %s (%llu bytes), diff_id %s\n", d.files, pr.digest,
 			       (unsigned long long)pr.size, pr.diff_id);
@@ -232,10 +237,20 @@ int cmd_push(struct cli *cl)
 		goto fail;
 	}
 	if (cl->json) {
-		printf("{\"reference\":\"%s:%s\",\"digest\":\"%s\",\"up_to_date\":%s,"
-		       "\"layer_digest\":\"%s\",\"diff_id\":\"%s\",\"latest\":%s}\n",
-		       t.display, res.tag, res.manifest_digest, res.up_to_date ? "true" : "false",
-		       res.layer.digest, res.layer.diff_id, res.latest == 1 ? "true" : "false");
+		char pushed[REF_STR_MAX + BLOCKS_TAG_MAX + 2];
+		struct jout j;
+		struct json_writer *w = jout_begin(&j);
+		snprintf(pushed, sizeof pushed, "%s:%s", t.display, res.tag);
+		json_w_obj_begin(w);
+		json_w_ktext(w, "reference", pushed);
+		json_w_kstr(w, "digest", res.manifest_digest);
+		json_w_kbool(w, "up_to_date", res.up_to_date);
+		json_w_kstr(w, "layer_digest", res.layer.digest);
+		json_w_kstr(w, "diff_id", res.layer.diff_id);
+		json_w_kbool(w, "latest", res.latest == 1);
+		json_w_obj_end(w);
+		if ((rc = jout_print(&j, &c.e)) < 0)
+			goto fail;
 	} else {
 		if (res.up_to_date)
 			printf("%s:%s is already up to date (%s)\n", t.display, res.tag,
@@ -419,13 +434,20 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		goto out;
 	}
 	if (c->cli->json) {
-		printf("{\"reference\":\"%s\",\"resolved\":\"%s\",\"path\":\"%s/%s\","
-		       "\"digest\":\"%s\",\"name\":",
-		       t.display, resolved, c->ws.blocksroot, path, res.manifest_digest);
-		print_json_str(res.name);
-		printf(",\"version\":");
-		print_json_str(res.version);
-		printf(",\"bytes\":%llu}\n", (unsigned long long)res.bytes);
+		char where[8192];
+		struct jout j;
+		struct json_writer *w = jout_begin(&j);
+		snprintf(where, sizeof where, "%s/%s", c->ws.blocksroot, path);
+		json_w_obj_begin(w);
+		json_w_ktext(w, "reference", t.display);
+		json_w_ktext(w, "resolved", resolved);
+		json_w_ktext(w, "path", where);
+		json_w_kstr(w, "digest", res.manifest_digest);
+		json_w_ktext(w, "name", res.name);
+		json_w_ktext(w, "version", res.version);
+		json_w_kuint(w, "bytes", res.bytes);
+		json_w_obj_end(w);
+		rc = jout_print(&j, &c->e);
 	} else {
 		printf("Pulled %s into %s/%s (%s)\n", t.display, c->ws.blocksroot, path,
 		       res.manifest_digest);
@@ -532,10 +554,16 @@ int cmd_uninstall(struct cli *cl)
 			if (rc < 0)
 				break;
 		}
-		if (cl->json)
-			printf("{\"uninstalled\":\"%s\",\"path\":\"%s\"}\n", b->name ? b->name : what,
-			       b->install_path ? b->install_path : "");
-		else
+		if (cl->json) {
+			struct jout j;
+			struct json_writer *w = jout_begin(&j);
+			json_w_obj_begin(w);
+			json_w_ktext(w, "uninstalled", b->name ? b->name : what);
+			json_w_ktext(w, "path", b->install_path ? b->install_path : "");
+			json_w_obj_end(w);
+			if ((rc = jout_print(&j, &c.e)) < 0)
+				break;
+		} else
 			printf("Uninstalled %s (%s/%s)\n", b->name ? b->name : what, c.ws.blocksroot,
 			       b->install_path ? b->install_path : "");
 	}
@@ -550,60 +578,48 @@ int cmd_uninstall(struct cli *cl)
 
 /* ---- inspect, list ---- */
 
-static void json_kv(const char *k, const char *v, int *first)
+/* A block as JSON (blocks inspect, one element of blocks list). */
+static void json_block(struct json_writer *w, const struct workspace_block *b,
+		       const struct lock_entry *le)
 {
-	printf("%s\"%s\":", *first ? "" : ",", k);
-	if (v)
-		print_json_str(v);
-	else
-		printf("null");
-	*first = 0;
+	json_w_obj_begin(w);
+	json_w_ktext(w, "name", b->name);
+	json_w_ktext(w, "version", b->version);
+	json_w_ktext(w, "kind", b->kind);
+	json_w_ktext(w, "description", b->description);
+	json_w_ktext(w, "path", b->install_path);
+	json_w_ktext(w, "folder", b->dir);
+	json_w_ktext(w, "from", b->from);
+	json_w_kbool(w, "template", b->is_template);
+	json_w_key(w, "actions");
+	json_w_arr_begin(w);
+	for (size_t i = 0; i < b->nactions; i++)
+		json_w_text(w, b->actions[i].name);
+	json_w_arr_end(w);
+	json_w_key(w, "installed");
+	if (le) {
+		json_w_obj_begin(w);
+		json_w_ktext(w, "reference", le->ref);
+		json_w_ktext(w, "resolved", le->resolved);
+		json_w_ktext(w, "registry", le->registry);
+		json_w_ktext(w, "manifest_digest", le->manifest_digest);
+		json_w_ktext(w, "config_digest", le->config_digest);
+		json_w_key(w, "layers");
+		json_w_arr_begin(w);
+		for (size_t i = 0; i < le->nlayers; i++)
+			json_w_text(w, le->layers[i]);
+		json_w_arr_end(w);
+		json_w_ktext(w, "pulled_at", le->pulled_at);
+		json_w_obj_end(w);
+	} else {
+		json_w_null(w);
+	}
+	json_w_obj_end(w);
 }
 
 static void print_block(const struct ctx *c, const struct workspace_block *b,
-			const struct lock_entry *le, int json)
+			const struct lock_entry *le)
 {
-	if (json) {
-		int first = 1;
-		putchar('{');
-		json_kv("name", b->name, &first);
-		json_kv("version", b->version, &first);
-		json_kv("kind", b->kind, &first);
-		json_kv("description", b->description, &first);
-		json_kv("path", b->install_path, &first);
-		json_kv("folder", b->dir, &first);
-		json_kv("from", b->from, &first);
-		printf(",\"template\":%s", b->is_template ? "true" : "false");
-		printf(",\"actions\":[");
-		for (size_t i = 0; i < b->nactions; i++) {
-			if (i)
-				putchar(',');
-			print_json_str(b->actions[i].name);
-		}
-		putchar(']');
-		if (le) {
-			printf(",\"installed\":{");
-			first = 1;
-			json_kv("reference", le->ref, &first);
-			json_kv("resolved", le->resolved, &first);
-			json_kv("registry", le->registry, &first);
-			json_kv("manifest_digest", le->manifest_digest, &first);
-			json_kv("config_digest", le->config_digest, &first);
-			printf(",\"layers\":[");
-			for (size_t i = 0; i < le->nlayers; i++) {
-				if (i)
-					putchar(',');
-				print_json_str(le->layers[i]);
-			}
-			putchar(']');
-			json_kv("pulled_at", le->pulled_at, &first);
-			putchar('}');
-		} else {
-			printf(",\"installed\":null");
-		}
-		putchar('}');
-		return;
-	}
 	printf("Name:        %s\n", b->name ? b->name : "");
 	printf("Version:     %s\n", b->version ? b->version : "");
 	if (b->kind)
@@ -664,27 +680,34 @@ static int inspect_remote(struct ctx *c, const char *text)
 	for (size_t i = 0; i < om.nlayers; i++)
 		total += om.layers[i].size;
 	if (c->cli->json) {
-		int first = 1;
-		putchar('{');
-		json_kv("reference", t.display, &first);
-		json_kv("digest", m.digest, &first);
-		json_kv("media_type", m.media_type, &first);
-		json_kv("title", om.title[0] ? om.title : NULL, &first);
-		json_kv("version", om.version[0] ? om.version : NULL, &first);
-		printf(",\"size\":%llu,\"layers\":[", (unsigned long long)total);
-		for (size_t i = 0; i < om.nlayers; i++)
-			printf("%s{\"digest\":\"%s\",\"media_type\":\"%s\",\"size\":%llu}", i ? "," : "",
-			       om.layers[i].digest, om.layers[i].media_type,
-			       (unsigned long long)om.layers[i].size);
-		printf("],\"labels\":{");
-		for (size_t i = 0; i < cfg.nlabels; i++) {
-			if (i)
-				putchar(',');
-			print_json_str(cfg.labels[i].key);
-			putchar(':');
-			print_json_str(cfg.labels[i].value);
+		struct jout j;
+		struct json_writer *w = jout_begin(&j);
+		json_w_obj_begin(w);
+		json_w_ktext(w, "reference", t.display);
+		json_w_kstr(w, "digest", m.digest);
+		json_w_ktext(w, "media_type", m.media_type);
+		json_w_ktext(w, "title", om.title[0] ? om.title : NULL);
+		json_w_ktext(w, "version", om.version[0] ? om.version : NULL);
+		json_w_kuint(w, "size", total);
+		json_w_key(w, "layers");
+		json_w_arr_begin(w);
+		for (size_t i = 0; i < om.nlayers; i++) {
+			json_w_obj_begin(w);
+			json_w_ktext(w, "digest", om.layers[i].digest);
+			json_w_ktext(w, "media_type", om.layers[i].media_type);
+			json_w_kuint(w, "size", om.layers[i].size);
+			json_w_obj_end(w);
 		}
-		printf("}}\n");
+		json_w_arr_end(w);
+		json_w_key(w, "labels");
+		json_w_obj_begin(w);
+		for (size_t i = 0; i < cfg.nlabels; i++) {
+			json_w_key(w, cfg.labels[i].key);
+			json_w_text(w, cfg.labels[i].value);
+		}
+		json_w_obj_end(w);
+		json_w_obj_end(w);
+		rc = jout_print(&j, &c->e);
 	} else {
 		printf("Reference:   %s\n", t.display);
 		printf("Digest:      %s\n", m.digest);
@@ -729,19 +752,25 @@ static int inspect_resolved(struct ctx *c, const char *name)
 	if (rc < 0)
 		return rc;
 	if (c->cli->json) {
-		int first = 1;
-		putchar('{');
-		json_kv("name", r.name, &first);
-		json_kv("version", r.version, &first);
-		json_kv("kind", r.kind, &first);
-		json_kv("folder", r.dir, &first);
-		printf(",\"chain\":[");
+		struct jout j;
+		struct json_writer *w = jout_begin(&j);
+		json_w_obj_begin(w);
+		json_w_ktext(w, "name", r.name);
+		json_w_ktext(w, "version", r.version);
+		json_w_ktext(w, "kind", r.kind);
+		json_w_ktext(w, "folder", r.dir);
+		json_w_key(w, "chain");
+		json_w_arr_begin(w);
 		for (size_t i = 0; i < r.nchain; i++)
-			printf("%s", i ? "," : ""), print_json_str(r.chain[i]);
-		printf("],\"actions\":[");
+			json_w_text(w, r.chain[i]);
+		json_w_arr_end(w);
+		json_w_key(w, "actions");
+		json_w_arr_begin(w);
 		for (size_t i = 0; i < r.nactions; i++)
-			printf("%s", i ? "," : ""), print_json_str(r.actions[i]->name);
-		printf("]}\n");
+			json_w_text(w, r.actions[i]->name);
+		json_w_arr_end(w);
+		json_w_obj_end(w);
+		rc = jout_print(&j, &c->e);
 	} else {
 		printf("Name:        %s\n", r.name ? r.name : "");
 		printf("Version:     %s\n", r.version ? r.version : "");
@@ -789,9 +818,14 @@ int cmd_inspect(struct cli *cl)
 	if (rc == 0)
 		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc == 0) {
-		print_block(&c, b, b->install_path ? lock_find(&lf, b->install_path) : NULL, cl->json);
-		if (cl->json)
-			putchar('\n');
+		const struct lock_entry *le = b->install_path ? lock_find(&lf, b->install_path) : NULL;
+		if (cl->json) {
+			struct jout j;
+			json_block(jout_begin(&j), b, le);
+			rc = jout_print(&j, &c.e);
+		} else {
+			print_block(&c, b, le);
+		}
 	}
 out:
 	if (rc < 0)
@@ -816,8 +850,10 @@ int cmd_list(struct cli *cl)
 	if (rc == 0)
 		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc == 0) {
-		if (cl->json)
-			putchar('[');
+		struct jout j;
+		struct json_writer *w = cl->json ? jout_begin(&j) : NULL;
+		if (w)
+			json_w_arr_begin(w);
 		else if (c.ws.nblocks)
 			printf("%-24s %-12s %-12s %-32s %s\n", "NAME", "VERSION", "KIND", "PATH",
 			       "SOURCE");
@@ -825,20 +861,20 @@ int cmd_list(struct cli *cl)
 			const struct workspace_block *b = c.ws.blocks[i];
 			const struct lock_entry *le =
 				b->install_path ? lock_find(&lf, b->install_path) : NULL;
-			if (cl->json) {
-				if (i)
-					putchar(',');
-				print_block(&c, b, le, 1);
+			if (w) {
+				json_block(w, b, le);
 			} else {
 				printf("%-24s %-12s %-12s %-32s %s\n", b->name ? b->name : "-",
 				       b->version ? b->version : "-", b->kind ? b->kind : "-",
 				       b->install_path ? b->install_path : "-", le ? le->ref : "local");
 			}
 		}
-		if (cl->json)
-			printf("]\n");
-		else if (!c.ws.nblocks)
+		if (w) {
+			json_w_arr_end(w);
+			rc = jout_print(&j, &c.e);
+		} else if (!c.ws.nblocks) {
 			log_note("No blocks in %s", c.blocks);
+		}
 	}
 	if (rc < 0)
 		status = ctx_fail(&c);
@@ -875,19 +911,18 @@ int cmd_tags(struct cli *cl)
 	}
 	if (rc == 0) {
 		qsort(tags.v, tags.n, sizeof tags.v[0], tag_cmp);
-		if (cl->json)
-			putchar('[');
-		for (size_t i = 0; i < tags.n; i++) {
-			if (cl->json) {
-				if (i)
-					putchar(',');
-				print_json_str(tags.v[i]);
-			} else {
+		if (cl->json) {
+			struct jout j;
+			struct json_writer *w = jout_begin(&j);
+			json_w_arr_begin(w);
+			for (size_t i = 0; i < tags.n; i++)
+				json_w_text(w, tags.v[i]);
+			json_w_arr_end(w);
+			rc = jout_print(&j, &c.e);
+		} else {
+			for (size_t i = 0; i < tags.n; i++)
 				printf("%s\n", tags.v[i]);
-			}
 		}
-		if (cl->json)
-			printf("]\n");
 	}
 	if (rc < 0) {
 		registry_hint(&c.e, t.api_host[0] ? t.api_host : "REGISTRY");

@@ -182,18 +182,25 @@ int ctx_fail(struct ctx *c)
 	return cli_fail(&c->e);
 }
 
-void print_json_str(const char *s)
+struct json_writer *jout_begin(struct jout *j)
 {
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
+	buf_init(&j->b, 0);
+	err_init(&j->e);
+	json_w_init(&j->w, &j->b, &j->e);
+	return &j->w;
+}
+
+int jout_print(struct jout *j, struct err *e)
+{
+	int rc = json_w_finish(&j->w);
+	if (rc == 0) {
+		fwrite(j->b.p, 1, j->b.len, stdout);
+		putchar('\n');
+	} else {
+		rc = err_set(e, ERR_FAIL, "the JSON output could not be made: %s", j->e.msg);
 	}
-	putchar('"');
+	buf_free(&j->b);
+	return rc;
 }
 
 int ctx_auto_pull(void *arg, const char *ref, struct err *e)

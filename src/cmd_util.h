@@ -3,8 +3,10 @@
 #ifndef POLYCRATE_CMD_UTIL_H
 #define POLYCRATE_CMD_UTIL_H
 
+#include "buf.h"
 #include "cli.h"
 #include "err.h"
+#include "json.h"
 #include "ref.h"
 #include "workspace.h"
 
@@ -68,7 +70,15 @@ int ctx_prepare_net(struct ctx *c);
 /* Prints c->e as the error and returns the exit status. */
 int ctx_fail(struct ctx *c);
 
-/* JSON string escaping for -o json output on stdout. */
-void print_json_str(const char *s);
+/* -o json: a document made with json.c's writer, printed whole with a newline when it is
+ * done, so nothing half-made reaches stdout. */
+struct jout {
+	struct buf b;
+	struct json_writer w;
+	struct err e;
+};
+struct json_writer *jout_begin(struct jout *j);
+/* Prints the document and frees it: 0, or ERR_FAIL with *e set when it could not be made. */
+int jout_print(struct jout *j, struct err *e);
 
 #endif

@@ -1003,6 +1003,52 @@ int json_w_str(struct json_writer *w, const char *s)
 	return json_w_strn(w, s, strlen(s));
 }
 
+int json_w_text(struct json_writer *w, const char *s)
+{
+	struct buf t;
+	size_t n, bad;
+	int rc;
+	if (!s)
+		return json_w_null(w);
+	n = strlen(s);
+	if (!json_utf8_check(s, n))
+		return json_w_strn(w, s, n);
+	buf_init(&t, 0);
+	for (;;) {
+		bad = json_utf8_check(s, n);
+		size_t ok = bad ? bad - 1 : n;
+		if (buf_append(&t, s, ok) < 0 || (bad && buf_append(&t, "\xef\xbf\xbd", 3) < 0)) {
+			buf_free(&t);
+			return wfail(w, "out of memory");
+		}
+		if (!bad)
+			break;
+		s += ok + 1;
+		n -= ok + 1;
+	}
+	rc = json_w_strn(w, t.p, t.len);
+	buf_free(&t);
+	return rc;
+}
+
+int json_w_ktext(struct json_writer *w, const char *key, const char *s)
+{
+	int rc = json_w_key(w, key);
+	return rc < 0 ? rc : json_w_text(w, s);
+}
+
+int json_w_kbool(struct json_writer *w, const char *key, int v)
+{
+	int rc = json_w_key(w, key);
+	return rc < 0 ? rc : json_w_bool(w, v);
+}
+
+int json_w_kuint(struct json_writer *w, const char *key, uint64_t v)
+{
+	int rc = json_w_key(w, key);
+	return rc < 0 ? rc : json_w_uint(w, v);
+}
+
 int json_w_raw(struct json_writer *w, const char *s, size_t n)
 {
 	int rc = before_value(w);

@@ -141,9 +141,15 @@ int json_w_null(struct json_writer *w);
 /* A value already in JSON form (e.g. bytes received and to be passed on unchanged):
  * written as it is, not checked. */
 int json_w_raw(struct json_writer *w, const char *s, size_t n);
+/* Text from outside (file names, YAML values) for people and scripts to read: NULL is
+ * null, and bytes that are not UTF-8 become U+FFFD each instead of an error. */
+int json_w_text(struct json_writer *w, const char *s);
 /* Shorthands for a key and its value. */
 int json_w_kstr(struct json_writer *w, const char *key, const char *s);
+int json_w_ktext(struct json_writer *w, const char *key, const char *s);
 int json_w_kint(struct json_writer *w, const char *key, int64_t v);
+int json_w_kuint(struct json_writer *w, const char *key, uint64_t v);
+int json_w_kbool(struct json_writer *w, const char *key, int v);
 /* 0 when exactly one complete value was written, else the first error. */
 int json_w_finish(struct json_writer *w);
 

@@ -200,4 +200,10 @@ t_contains "the packing error is the one reported" "$T_STDERR" "files/z.fifo"
 t_rc 3 "nothing tagged after the failed push" "$P" -w "$w5" blocks inspect --remote "$LR/f/bulk:1.0.0"
 t_eq "no staged layer left" "$(ls -A "$w5/.polycrate/tmp" 2>/dev/null | wc -l)" 0
 rm -f "$w5/blocks/bulk/files/z.fifo"
+odd="$w5/blocks/$(printf 'odd\377name')"
+mkdir -p "$odd"
+printf 'name: odd\nversion: 0.1.0\n' >"$odd/block.poly"
+t_rc 0 "list with a folder name that is not UTF-8" "$P" -w "$w5" blocks list -o json
+t_check "the JSON parses, the odd byte replaced" "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); assert any("\ufffd" in b["folder"] for b in d), d' "$T_STDOUT"
+rm -rf "$odd"
 t_done

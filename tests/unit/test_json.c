@@ -587,6 +587,57 @@ static void test_writer(void)
 	buf_free(&b);
 }
 
+/* json_w_text: outside text is never an error; bytes that are not UTF-8 become U+FFFD. */
+static void test_writer_text(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"plain", "\"plain\""},
+	    {"caf\xc3\xa9", "\"caf\xc3\xa9\""},
+	    {"a\xff" "b", "\"a\xef\xbf\xbd" "b\""},
+	    {"\xff\xfe", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"cut \xc3", "\"cut \xef\xbf\xbd\""},
+	    {"\xc0\xaf" "x", "\"\xef\xbf\xbd\xef\xbf\xbd" "x\""}, /* overlong '/' */
+	    {"tab\tq\"", "\"tab\\tq\\\"\""},
+	    {NULL, "null"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b;
+		struct json_writer w;
+		struct err e;
+		struct json_doc d;
+		buf_init(&b, 0);
+		err_init(&e);
+		json_w_init(&w, &b, &e);
+		T_EQ_INT(json_w_text(&w, cases[i].in), 0);
+		T_EQ_INT(json_w_finish(&w), 0);
+		T_CHECKF(b.len == strlen(cases[i].out) && memcmp(b.p, cases[i].out, b.len) == 0,
+		         "case %zu: %.*s", i, (int)b.len, b.p);
+		/* and it parses back */
+		T_EQ_INT(json_parse(&d, b.p, b.len, &e), 0);
+		json_free(&d);
+		buf_free(&b);
+	}
+	/* the keyed shorthands */
+	struct buf b;
+	struct json_writer w;
+	struct err e;
+	buf_init(&b, 0);
+	err_init(&e);
+	json_w_init(&w, &b, &e);
+	json_w_obj_begin(&w);
+	json_w_ktext(&w, "t", "x\x80");
+	json_w_kuint(&w, "u", UINT64_MAX);
+	json_w_kbool(&w, "b", 1);
+	json_w_ktext(&w, "n", NULL);
+	json_w_obj_end(&w);
+	T_EQ_INT(json_w_finish(&w), 0);
+	const char *want = "{\"t\":\"x\xef\xbf\xbd\",\"u\":18446744073709551615,\"b\":true,\"n\":null}";
+	T_CHECKF(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "%.*s", (int)b.len, b.p);
+	buf_free(&b);
+}
+
 /* Misuse and bad input are sticky errors, never silently bad output. */
 static void test_writer_errors(void)
 {
@@ -776,7 +827,7 @@ static void test_utf8_check(void)
 		         "case %zu: %zu", i, json_utf8_check(cases[i].s, strlen(cases[i].s)));
 }
 
-T_MAIN(test_valid_table, test_invalid_table, test_error_messages, test_depth_and_limits,
+T_MAIN(test_writer_text, test_valid_table, test_invalid_table, test_error_messages, test_depth_and_limits,
        test_hostile_sizes, test_control_chars, test_token_limit, test_many_keys,
        test_lookup_and_iterate, test_strings, test_integers, test_writer, test_writer_errors,
        test_round_trip, test_utf8_check)
