@@ -237,11 +237,14 @@ static int submit(struct gz_out *s, int last)
 		memcpy(s->hist + keep, data, sl->len);
 		s->hlen = keep + sl->len;
 	}
-	if (s->nthreads <= 1) {
+	/* no threads, or the last piece with nothing in flight (a small stream): here */
+	if (s->nthreads <= 1 || (last && s->tail == s->head)) {
 		deflate_slot(&s->z, &s->zlevel, sl);
 		rc = emit(s, sl);
+		pthread_mutex_lock(&s->mu); /* workers may be looking at the states */
 		sl->state = SLOT_FILLING;
 		sl->len = 0;
+		pthread_mutex_unlock(&s->mu);
 		return rc;
 	}
 	pthread_mutex_lock(&s->mu);
