@@ -45,6 +45,11 @@ int gz_is_gzip(const void *p, size_t n);
  * level changes. 0 or the stage's error. */
 int gz_out_level(struct io_out *gz, int level);
 
+/* gzip's CRC-32 of p[0..n) continuing crc (0 to start), as zlib's crc32(); by PCLMULQDQ
+ * folding where the CPU has it. gz_crc32_portable(1) forces zlib's (for tests). */
+uint32_t gz_crc32(uint32_t crc, const void *p, size_t n);
+void gz_crc32_portable(int on);
+
 /* 1 when p[0..n) looks incompressible: deflate at level 1 saves less than 3 %. */
 int gz_incompressible(const void *p, size_t n);
 

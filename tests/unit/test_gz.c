@@ -515,6 +515,38 @@ static void test_threads_same_bytes(void)
 	free(data);
 }
 
+/* gz_crc32 equals zlib's crc32 for every length, alignment and split, either path. */
+static void test_crc32(void)
+{
+	size_t n = 5 * 1024 * 1024 + 7;
+	unsigned char *data = malloc(n);
+	fill_random(data, n, 77);
+	for (int portable = 0; portable < 2; portable++) {
+		gz_crc32_portable(portable);
+		int bad = 0;
+		for (size_t off = 0; off < 16; off++)
+			for (size_t len = 0; len <= 1100; len += off ? 7 : 1) {
+				uint32_t want = (uint32_t)crc32(0, data + off, (uInt)len);
+				uint32_t got = gz_crc32(0, data + off, len);
+				if (got != want && bad++ < 5)
+					T_CHECKF(0, "portable %d off %zu len %zu: %08x, zlib %08x", portable,
+					         off, len, got, want);
+			}
+		T_CHECKF(bad == 0, "portable %d: %d lengths differ", portable, bad);
+		/* continued from a previous value, and the whole buffer in pieces */
+		uint32_t want = (uint32_t)crc32(0, data, (uInt)n);
+		T_EQ_INT(gz_crc32(0, data, n), want);
+		uint32_t c = 0;
+		for (size_t i = 0; i < n; i += 100003)
+			c = gz_crc32(c, data + i, n - i < 100003 ? n - i : 100003);
+		T_EQ_INT(c, want);
+		T_EQ_INT(gz_crc32(0x12345678, data, 4096), (uint32_t)crc32(0x12345678, data, 4096));
+		T_EQ_INT(gz_crc32(0, "123456789", 9), 0xcbf43926u); /* the check value */
+	}
+	gz_crc32_portable(0);
+	free(data);
+}
+
 static void test_writer_errors(void)
 {
 	struct buf small;
@@ -577,5 +609,5 @@ static void test_is_gzip(void)
 	T_EQ_INT(gz_is_gzip("ustar", 5), 0);
 }
 
-T_MAIN(test_round_trip_levels, test_deterministic, test_threads_same_bytes, test_members_and_headers, test_hostile,
+T_MAIN(test_round_trip_levels, test_deterministic, test_threads_same_bytes, test_crc32, test_members_and_headers, test_hostile,
        test_bomb, test_trickle_source, test_close_early, test_writer_errors, test_is_gzip)
