@@ -50,7 +50,7 @@ static int slurp(struct io_in *in, struct buf *b, size_t max, const char *what, 
 }
 
 int blocks_config(struct registry *r, const char *repo, const struct oci_desc *d, struct buf *b,
-		  struct err *e)
+                  struct err *e)
 {
 	struct io_in *in = registry_blob_get(r, repo, d->digest, (int64_t)d->size, e);
 	if (!in)
@@ -106,8 +106,8 @@ static int prog_close(struct io_in *in)
 static const struct io_in_ops prog_ops = {prog_read, prog_close};
 
 /* src with progress reports (src itself when fn is NULL); src is owned from the call on. */
-static struct io_in *with_progress(struct io_in *src, progress_fn fn, void *arg,
-				   const char *what, uint64_t done, uint64_t total, struct err *e)
+static struct io_in *with_progress(struct io_in *src, progress_fn fn, void *arg, const char *what,
+                                   uint64_t done, uint64_t total, struct err *e)
 {
 	struct prog_in *s;
 	if (!fn || !src)
@@ -143,7 +143,7 @@ struct stage {
 	const char *path;
 	uint64_t written;
 	int done, rc;
-	int cancel; /* set by the uploader: the push is over */
+	int cancel;   /* set by the uploader: the push is over */
 	struct err e; /* the packer's */
 	const char *dir;
 	struct pack_opts po;
@@ -167,7 +167,8 @@ static int stage_write(struct io_out *out, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return io_out_fail(out, ERR_FAIL, "writing %s: %s", s->path, strerror(errno));
+			return io_out_fail(out, ERR_FAIL, "writing %s: %s", s->path,
+			                   strerror(errno));
 		c += w;
 		left -= (size_t)w;
 	}
@@ -240,7 +241,7 @@ static ssize_t stage_read(struct io_in *in, void *p, size_t n)
 	while (got < 0 && errno == EINTR);
 	if (got <= 0)
 		return io_in_fail(in, ERR_FAIL, "reading %s: %s", s->path,
-				  got < 0 ? strerror(errno) : "short file");
+		                  got < 0 ? strerror(errno) : "short file");
 	si->pos += (uint64_t)got;
 	return got;
 }
@@ -285,7 +286,7 @@ static struct io_in *layer_open(void *arg, uint64_t offset, struct err *e)
 		return NULL;
 	}
 	return with_progress(io_in_fd(fd, 1, e), s->o->progress, s->o->arg, "layer", offset,
-			     s->res.size, e);
+	                     s->res.size, e);
 }
 
 struct mem_src {
@@ -306,7 +307,7 @@ static struct io_in *mem_open(void *arg, uint64_t offset, struct err *e)
 /* The config of the manifest at the tag: does it describe the same tar (diff_id)? 1 same,
  * 0 different, or an ERR_ code. */
 static int same_content(struct registry *r, const char *repo, const struct registry_manifest *m,
-			const struct pack_result *ours, struct err *e)
+                        const struct pack_result *ours, struct err *e)
 {
 	struct oci_manifest om = {0};
 	struct oci_config cfg = {0};
@@ -339,7 +340,7 @@ out:
 
 /* Whether latest goes to tag: not when tags hold a higher SemVer version (named in res). */
 static int latest_wanted(const struct registry_tags *tags, const char *tag,
-			 struct blocks_push_result *res)
+                         struct blocks_push_result *res)
 {
 	struct semver ours, high;
 	const char *best = blocks_highest_tag(tags->v, tags->n);
@@ -354,7 +355,7 @@ static int latest_wanted(const struct registry_tags *tags, const char *tag,
 
 /* Tags of repo; a repository the registry does not know yet has none. */
 static int list_tags(struct registry *r, const char *repo, struct registry_tags *tags,
-		     struct err *e)
+                     struct err *e)
 {
 	struct err le;
 	err_init(&le);
@@ -386,7 +387,7 @@ static int pack_wait(struct stage *s, pthread_t *th, int *running, struct err *e
  * refuses a streamed PATCH, a dropped connection), the packed file with HEAD, retries and
  * chunks. */
 static int push_layer(struct registry *r, const char *repo, struct stage *s, pthread_t *th,
-		      int *running, struct blocks_push_result *res, struct err *e)
+                      int *running, struct blocks_push_result *res, struct err *e)
 {
 	struct registry_blob_src ls = {.open = stage_open, .arg = s, .digest = s->res.digest};
 	struct registry_upload_stats us = {0};
@@ -408,7 +409,7 @@ static int push_layer(struct registry *r, const char *repo, struct stage *s, pth
 	}
 	if (rc < 0)
 		log_debug("streamed upload of the layer failed (%s); sending the packed layer",
-			  se.msg);
+		          se.msg);
 	ls.open = layer_open;
 	ls.size = s->res.size;
 	rc = registry_blob_push(r, repo, &ls, NULL, &us, e);
@@ -418,7 +419,7 @@ static int push_layer(struct registry *r, const char *repo, struct stage *s, pth
 }
 
 int blocks_push(struct registry *r, const char *repo, const struct workspace_block *b,
-		const struct blocks_push_opts *o, struct blocks_push_result *res, struct err *e)
+                const struct blocks_push_opts *o, struct blocks_push_result *res, struct err *e)
 {
 	char layer[4096];
 	struct buf config, manifest;
@@ -441,7 +442,7 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 	buf_init(&manifest, OCI_MANIFEST_MAX);
 	if (!b->version || !*b->version) {
 		err_set(e, ERR_USAGE, "block '%s' has no version in %s", b->name,
-			b->file ? b->file : "block.poly");
+		        b->file ? b->file : "block.poly");
 		err_hint(e, "Set 'version: 1.0.0' (SemVer) in block.poly; the version is the tag.");
 		return ERR_USAGE;
 	}
@@ -457,7 +458,7 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 	st.fd = open(layer, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (st.fd < 0)
 		return err_sys(e, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, errno, "creating %s",
-			       layer);
+		               layer);
 	staged = 1;
 	pthread_mutex_init(&st.mu, NULL);
 	pthread_cond_init(&st.cv, NULL);
@@ -489,12 +490,13 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 			goto out;
 		}
 		if (!rc) {
-			rc = err_set(e, ERR_CONFLICT, "block '%s' already exists with different version",
-				     b->name);
-			err_hint(e,
-				 "%s:%s holds other content. Raise 'version' in %s (e.g. with sed -i "
-				 "'s/version: %s/version: <next>/') and push again.",
-				 repo, res->tag, b->file ? b->file : "block.poly", b->version);
+			rc = err_set(e, ERR_CONFLICT,
+			             "block '%s' already exists with different version", b->name);
+			err_hint(
+			    e,
+			    "%s:%s holds other content. Raise 'version' in %s (e.g. with sed -i "
+			    "'s/version: %s/version: <next>/') and push again.",
+			    repo, res->tag, b->file ? b->file : "block.poly", b->version);
 			goto out;
 		}
 		res->up_to_date = 1;
@@ -515,38 +517,39 @@ int blocks_push(struct registry *r, const char *repo, const struct workspace_blo
 		if ((rc = push_layer(r, repo, &st, &th, &running, res, e)) < 0)
 			goto out;
 		struct oci_block ob = {
-			.name = b->name,
-			.kind = b->kind,
-			.version = b->version,
-			.diff_id = res->layer.diff_id,
-			.layer_digest = res->layer.digest,
-			.layer_size = res->layer.size,
+		    .name = b->name,
+		    .kind = b->kind,
+		    .version = b->version,
+		    .diff_id = res->layer.diff_id,
+		    .layer_digest = res->layer.digest,
+		    .layer_size = res->layer.size,
 		};
 		if ((rc = oci_config_build(&ob, &config, e)) < 0)
 			goto out;
 		sha256_str(config.p, config.len, res->config_digest);
-		if ((rc = oci_manifest_build(&ob, res->config_digest, config.len, &manifest, e)) < 0)
+		if ((rc = oci_manifest_build(&ob, res->config_digest, config.len, &manifest, e)) <
+		    0)
 			goto out;
 		struct mem_src ms = {config.p, config.len};
 		struct registry_blob_src cs = {.open = mem_open,
-					       .arg = &ms,
-					       .size = config.len,
-					       .digest = res->config_digest,
-					       .session = &cfg_session};
+		                               .arg = &ms,
+		                               .size = config.len,
+		                               .digest = res->config_digest,
+		                               .session = &cfg_session};
 		if ((rc = registry_blob_push(r, repo, &cs, NULL, NULL, e)) < 0)
 			goto out;
-		rc = registry_manifest_put(r, repo, res->tag, OCI_MT_MANIFEST, manifest.p, manifest.len,
-					   res->manifest_digest, e);
+		rc = registry_manifest_put(r, repo, res->tag, OCI_MT_MANIFEST, manifest.p,
+		                           manifest.len, res->manifest_digest, e);
 		if (rc < 0)
 			goto out;
 	}
 	if (!o->no_latest && latest_wanted(&tags, res->tag, res)) {
 		if (res->up_to_date)
 			rc = registry_manifest_put(r, repo, "latest", old.media_type, old.body.p,
-						   old.body.len, NULL, e);
+			                           old.body.len, NULL, e);
 		else
 			rc = registry_manifest_put(r, repo, "latest", OCI_MT_MANIFEST, manifest.p,
-						   manifest.len, NULL, e);
+			                           manifest.len, NULL, e);
 		if (rc < 0) {
 			err_prefix(e, "moving the latest tag");
 			goto out;
@@ -578,7 +581,7 @@ out:
 /* ---- pull ---- */
 
 int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
-			      struct registry_manifest *m, struct oci_manifest *om, struct err *e)
+                          struct registry_manifest *m, struct oci_manifest *om, struct err *e)
 {
 	int rc = registry_manifest_get(r, repo, reference, m, e);
 	int kind;
@@ -606,7 +609,8 @@ int blocks_image_manifest(struct registry *r, const char *repo, const char *refe
 		if (kind < 0)
 			return kind;
 		if (kind != OCI_KIND_MANIFEST)
-			return err_set(e, ERR_FAIL, "the index entry %s is no image manifest", digest);
+			return err_set(e, ERR_FAIL, "the index entry %s is no image manifest",
+			               digest);
 	}
 	return oci_manifest_parse(m->body.p, m->body.len, m->media_type, om, e);
 }
@@ -659,7 +663,7 @@ static int swap_into_place(const char *src, const char *dest, int *exchanged, st
 }
 
 int blocks_pull(struct registry *r, const char *repo, const char *reference, const char *dest,
-		const struct blocks_pull_opts *o, struct blocks_pull_result *res, struct err *e)
+                const struct blocks_pull_opts *o, struct blocks_pull_result *res, struct err *e)
 {
 	struct registry_manifest m;
 	struct oci_manifest om = {0};
@@ -687,7 +691,7 @@ int blocks_pull(struct registry *r, const char *repo, const char *reference, con
 	}
 	if (om.nlayers > BLOCKS_LAYERS_MAX) {
 		rc = err_set(e, ERR_FAIL, "%s@%s has %zu layers (at most %d are applied)", repo,
-			     m.digest, om.nlayers, BLOCKS_LAYERS_MAX);
+		             m.digest, om.nlayers, BLOCKS_LAYERS_MAX);
 		goto out;
 	}
 	for (size_t i = 0; i < om.nlayers; i++) {
@@ -715,8 +719,8 @@ int blocks_pull(struct registry *r, const char *repo, const char *reference, con
 			snprintf(res->kind, sizeof res->kind, "%s", v);
 		if (cfg.ndiff_ids && cfg.ndiff_ids != om.nlayers) {
 			rc = err_set(e, ERR_INTEGRITY,
-				     "the image config lists %zu diff_ids for %zu layers", cfg.ndiff_ids,
-				     om.nlayers);
+			             "the image config lists %zu diff_ids for %zu layers",
+			             cfg.ndiff_ids, om.nlayers);
 			goto out;
 		}
 	}

@@ -13,15 +13,15 @@
 struct registry;
 struct workspace_block;
 
-#define BLOCKS_LAYERS_MAX 64      /* layers of a pulled artifact we apply */
+#define BLOCKS_LAYERS_MAX 64 /* layers of a pulled artifact we apply */
 #define BLOCKS_TAG_MAX 129
 #define BLOCKS_PACK_STACK (4u << 20) /* the packing thread (musl's default is 128 KiB) */
 
 struct blocks_push_opts {
-	int level;      /* gzip level */
-	int64_t mtime;  /* 0 or SOURCE_DATE_EPOCH */
-	int no_latest;  /* leave latest alone */
-	int no_stream;  /* pack first, then upload (HEAD, one PUT or chunks): no overlap */
+	int level;          /* gzip level */
+	int64_t mtime;      /* 0 or SOURCE_DATE_EPOCH */
+	int no_latest;      /* leave latest alone */
+	int no_stream;      /* pack first, then upload (HEAD, one PUT or chunks): no overlap */
 	const char *tmpdir; /* where the layer is staged (a folder that exists) */
 	/* progress: called with bytes of the layer sent so far (may be NULL) */
 	void (*progress)(void *arg, const char *what, uint64_t done, uint64_t total);
@@ -33,9 +33,9 @@ struct blocks_push_result {
 	char manifest_digest[DIGEST_STR_MAX];
 	char config_digest[DIGEST_STR_MAX];
 	struct pack_result layer;
-	int up_to_date;      /* the version tag already held this content */
-	int layer_uploaded;  /* 0 when the registry had the layer already */
-	int latest;          /* 1: latest moved here; 0: left (see latest_kept_by); -1: not asked */
+	int up_to_date;     /* the version tag already held this content */
+	int layer_uploaded; /* 0 when the registry had the layer already */
+	int latest;         /* 1: latest moved here; 0: left (see latest_kept_by); -1: not asked */
 	char latest_kept_by[BLOCKS_TAG_MAX]; /* the higher version that keeps latest */
 };
 
@@ -50,7 +50,7 @@ struct blocks_push_result {
  * such. 0 with *res filled, or an ERR_ code.
  */
 int blocks_push(struct registry *r, const char *repo, const struct workspace_block *b,
-		const struct blocks_push_opts *o, struct blocks_push_result *res, struct err *e);
+                const struct blocks_push_opts *o, struct blocks_push_result *res, struct err *e);
 
 struct blocks_pull_opts {
 	struct pack_limits limits;
@@ -67,7 +67,7 @@ struct blocks_pull_result {
 	char config_digest[DIGEST_STR_MAX];
 	char layers[BLOCKS_LAYERS_MAX][DIGEST_STR_MAX];
 	size_t nlayers;
-	uint64_t bytes; /* blob bytes fetched */
+	uint64_t bytes;                          /* blob bytes fetched */
 	char name[256], version[129], kind[129]; /* from the config labels, "" when absent */
 };
 
@@ -81,7 +81,7 @@ struct blocks_pull_result {
  * 1 when o->current is what the registry has: dest is up to date.
  */
 int blocks_pull(struct registry *r, const char *repo, const char *reference, const char *dest,
-		const struct blocks_pull_opts *o, struct blocks_pull_result *res, struct err *e);
+                const struct blocks_pull_opts *o, struct blocks_pull_result *res, struct err *e);
 
 struct registry_manifest;
 struct oci_manifest;
@@ -89,14 +89,14 @@ struct oci_manifest;
  * index there (then *m holds that entry's bytes). Both parsed and verified; the caller
  * frees *m and *om (also on error). 0 or an ERR_ code. */
 int blocks_image_manifest(struct registry *r, const char *repo, const char *reference,
-			  struct registry_manifest *m, struct oci_manifest *om, struct err *e);
+                          struct registry_manifest *m, struct oci_manifest *om, struct err *e);
 
 struct buf;
 struct oci_desc;
 /* Appends the verified image config blob d of repo to b (at most OCI_CONFIG_MAX bytes).
  * 0 or an ERR_ code. */
 int blocks_config(struct registry *r, const char *repo, const struct oci_desc *d, struct buf *b,
-		  struct err *e);
+                  struct err *e);
 
 /* Removes <tmpdir>/pull-* and push-* left by interrupted runs (call under the workspace
  * lock). Returns how many were removed, or an ERR_ code. */

@@ -41,8 +41,8 @@ struct cli {
 	const char *command; /* canonical name: "blocks push", "run", ... */
 	int argc;            /* positional arguments after the command words */
 	char **argv;
-	int set[F_COUNT_];          /* how often the flag was given */
-	const char *val[F_COUNT_];  /* last value given (NULL for switches or unset) */
+	int set[F_COUNT_];                /* how often the flag was given */
+	const char *val[F_COUNT_];        /* last value given (NULL for switches or unset) */
 	const char *multi[CLI_MAX_MULTI]; /* every --insecure-registry value */
 	int nmulti;
 	int json; /* -o json */

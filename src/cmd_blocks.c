@@ -34,10 +34,11 @@ static void registry_hint(struct err *e, const char *host)
 		err_hint(e, "Log in with: polycrate login %s", host);
 		break;
 	case ERR_NET:
-		err_hint(e,
-			 "Check the network and the registry URL (curl https://%s/v2/), and the proxy "
-			 "settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).",
-			 host);
+		err_hint(
+		    e,
+		    "Check the network and the registry URL (curl https://%s/v2/), and the proxy "
+		    "settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).",
+		    host);
 		break;
 	default:
 		break;
@@ -64,7 +65,6 @@ static void pull_progress(void *arg, const char *what, uint64_t done, uint64_t t
 	if (total && done >= total)
 		log_progress_end(&pp->p);
 }
-
 
 struct dry {
 	int json;
@@ -105,7 +105,7 @@ static int pick_block(struct ctx *c, const char *path, const struct workspace_bl
 	}
 	err_set(&c->e, ERR_NOTFOUND, "no block in %s matches '%s'", c->blocks, path);
 	err_hint(&c->e, "The block to push is the one whose block.poly name is the reference's "
-			"path or its last components (see: polycrate blocks list).");
+	                "path or its last components (see: polycrate blocks list).");
 	return ERR_NOTFOUND;
 }
 
@@ -121,7 +121,7 @@ static void changelog_check(const struct workspace_block *b)
 	err_init(&e);
 	if (!fs_exists(path)) {
 		log_warn("block '%s' has no %s (version %s is pushed without an entry)", b->name,
-			 WORKSPACE_CHANGELOG_FILE, b->version);
+		         WORKSPACE_CHANGELOG_FILE, b->version);
 		return;
 	}
 	if (workspace_changelog_load(path, &cl, &e) < 0) {
@@ -151,12 +151,14 @@ int cmd_push(struct cli *cl)
 	if (bad)
 		return 2;
 	if (cl->argc != 1)
-		return cli_failf(2, "blocks push takes one reference (see polycrate blocks push --help)");
+		return cli_failf(
+		    2, "blocks push takes one reference (see polycrate blocks push --help)");
 	if (sde && *sde) {
 		char *end;
 		long long v = strtoll(sde, &end, 10);
 		if (*end || v < 0)
-			return cli_failf(2, "SOURCE_DATE_EPOCH '%s' is no whole number of seconds", sde);
+			return cli_failf(2, "SOURCE_DATE_EPOCH '%s' is no whole number of seconds",
+			                 sde);
 		mtime = v;
 	}
 	rc = ctx_open(&c, cl);
@@ -174,7 +176,7 @@ int cmd_push(struct cli *cl)
 	if (b->version && semver_tag(b->version, tag, sizeof tag, NULL) == 0 && r.tag[0] &&
 	    strcmp(r.tag, tag)) {
 		err_set(&c.e, ERR_USAGE, "'%s': the tag %s differs from the block's version %s",
-			cl->argv[0], r.tag, b->version);
+		        cl->argv[0], r.tag, b->version);
 		err_hint(&c.e, "Leave the tag out: polycrate adds the version from block.poly.");
 		goto fail;
 	}
@@ -208,8 +210,8 @@ int cmd_push(struct cli *cl)
 			if ((rc = jout_print(&j, &c.e)) < 0)
 				goto fail;
 		} else {
-			printf("%lu entries, layer %s (%llu bytes), diff_id %s\n", d.files, pr.digest,
-			       (unsigned long long)pr.size, pr.diff_id);
+			printf("%lu entries, layer %s (%llu bytes), diff_id %s\n", d.files,
+			       pr.digest, (unsigned long long)pr.size, pr.diff_id);
 		}
 		ctx_close(&c);
 		return 0;
@@ -223,11 +225,11 @@ int cmd_push(struct cli *cl)
 		goto fail;
 	struct pull_progress pp = {0};
 	struct blocks_push_opts po = {.level = level,
-				      .mtime = mtime,
-				      .no_latest = cl->set[F_NO_LATEST] > 0,
-				      .tmpdir = c.tmpdir,
-				      .progress = pull_progress,
-				      .arg = &pp};
+	                              .mtime = mtime,
+	                              .no_latest = cl->set[F_NO_LATEST] > 0,
+	                              .tmpdir = c.tmpdir,
+	                              .progress = pull_progress,
+	                              .arg = &pp};
 	struct blocks_push_result res;
 	rc = blocks_push(t.reg, t.repo, b, &po, &res, &c.e);
 	if (pp.what)
@@ -280,7 +282,7 @@ static int path_within(const char *a, const char *b)
 }
 
 static int check_install(struct ctx *c, const struct lock_file *lf, const char *path,
-			 const char *dest)
+                         const char *dest)
 {
 	for (size_t i = 0; i < lf->n; i++) {
 		const char *o = lf->entries[i].install_path;
@@ -288,17 +290,18 @@ static int check_install(struct ctx *c, const struct lock_file *lf, const char *
 			continue;
 		if (path_within(o, path) || path_within(path, o)) {
 			err_set(&c->e, ERR_CONFLICT,
-				"cannot install into %s/%s: the installed block %s/%s would %s it",
-				c->ws.blocksroot, path, c->ws.blocksroot, o,
-				path_within(o, path) ? "contain" : "be inside");
-			err_hint(&c->e, "A block folder cannot hold another block: uninstall one of "
-					"them first.");
+			        "cannot install into %s/%s: the installed block %s/%s would %s it",
+			        c->ws.blocksroot, path, c->ws.blocksroot, o,
+			        path_within(o, path) ? "contain" : "be inside");
+			err_hint(&c->e,
+			         "A block folder cannot hold another block: uninstall one of "
+			         "them first.");
 			return ERR_CONFLICT;
 		}
 	}
 	if (!lock_find(lf, path) && fs_exists(dest) && !c->cli->set[F_FORCE]) {
 		err_set(&c->e, ERR_CONFLICT, "%s/%s exists and was not installed by polycrate",
-			c->ws.blocksroot, path);
+		        c->ws.blocksroot, path);
 		err_hint(&c->e, "Move it away, or pass --force to replace it.");
 		return ERR_CONFLICT;
 	}
@@ -342,10 +345,10 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		reference = current;
 	}
 	pack_limits_default(&po.limits);
-	po.limits.max_entries =
-		(uint64_t)cli_long(c->cli, F_MAX_ENTRIES, (long)po.limits.max_entries, 1, 100000000, &bad);
+	po.limits.max_entries = (uint64_t)cli_long(c->cli, F_MAX_ENTRIES,
+	                                           (long)po.limits.max_entries, 1, 100000000, &bad);
 	po.limits.max_bytes = (uint64_t)cli_long(c->cli, F_MAX_BYTES, (long)po.limits.max_bytes, 1,
-						 (long)((1ULL << 62) - 1), &bad);
+	                                         (long)((1ULL << 62) - 1), &bad);
 	if (bad) {
 		rc = err_set(&c->e, ERR_USAGE, "bad limit");
 		goto out;
@@ -364,8 +367,9 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		err_set(&c->e, ERR_NOTFOUND, "block '%s' not found in registry", t.display);
 		char name[REF_STR_MAX];
 		ref_name(&t.written, name, sizeof name);
-		err_hint(&c->e, "The registry said: %s. See the tags with: polycrate blocks tags %s",
-			 said, name);
+		err_hint(&c->e,
+		         "The registry said: %s. See the tags with: polycrate blocks tags %s", said,
+		         name);
 		goto out;
 	}
 	if (rc < 0) {
@@ -379,8 +383,8 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 			       "\"up_to_date\":true}\n",
 			       t.display, c->ws.blocksroot, path, res.manifest_digest);
 		else
-			printf("%s is up to date in %s/%s (%s)\n", t.display, c->ws.blocksroot, path,
-			       res.manifest_digest);
+			printf("%s is up to date in %s/%s (%s)\n", t.display, c->ws.blocksroot,
+			       path, res.manifest_digest);
 		rc = 0;
 		goto out;
 	}
@@ -395,7 +399,7 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		if (tg[0] && strcmp(tg, "latest") && nb.version &&
 		    semver_tag(nb.version, vtag, sizeof vtag, NULL) == 0 && strcmp(vtag, tg))
 			log_warn("%s: block.poly says version %s, the tag is %s", t.display,
-				 nb.version, tg);
+			         nb.version, tg);
 		if (nb.name)
 			snprintf(res.name, sizeof res.name, "%s", nb.name);
 		if (nb.version)
@@ -411,17 +415,17 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 		layers[i] = res.layers[i];
 	lock_time_now(when);
 	struct lock_entry en = {
-		.install_path = (char *)path,
-		.name = res.name[0] ? res.name : NULL,
-		.version = res.version[0] ? res.version : NULL,
-		.ref = (char *)text,
-		.resolved = resolved,
-		.registry = t.api_host,
-		.manifest_digest = res.manifest_digest,
-		.config_digest = res.config_digest,
-		.layers = layers,
-		.nlayers = res.nlayers,
-		.pulled_at = when,
+	    .install_path = (char *)path,
+	    .name = res.name[0] ? res.name : NULL,
+	    .version = res.version[0] ? res.version : NULL,
+	    .ref = (char *)text,
+	    .resolved = resolved,
+	    .registry = t.api_host,
+	    .manifest_digest = res.manifest_digest,
+	    .config_digest = res.config_digest,
+	    .layers = layers,
+	    .nlayers = res.nlayers,
+	    .pulled_at = when,
 	};
 	pthread_mutex_lock(&lock_mu);
 	rc = lock_put(lf, &en, &c->e);
@@ -430,7 +434,7 @@ static int pull_one(struct ctx *c, const char *text, struct lock_file *lf)
 	pthread_mutex_unlock(&lock_mu);
 	if (rc < 0) {
 		err_prefix(&c->e, "%s was installed, but blocks.lock could not be updated",
-			   t.display);
+		           t.display);
 		goto out;
 	}
 	if (c->cli->json) {
@@ -480,7 +484,8 @@ int cmd_pull(struct cli *cl)
 	struct lock_file lf = {0};
 	int rc, status = 0;
 	if (cl->argc < 1)
-		return cli_failf(2, "blocks pull needs a reference (see polycrate blocks pull --help)");
+		return cli_failf(
+		    2, "blocks pull needs a reference (see polycrate blocks pull --help)");
 	rc = ctx_open(&c, cl);
 	if (rc == 0)
 		rc = ctx_lock(&c);
@@ -504,7 +509,9 @@ int cmd_uninstall(struct cli *cl)
 	char dir[8400];
 	int rc, status = 0, changed = 0;
 	if (cl->argc < 1)
-		return cli_failf(2, "blocks uninstall needs a block name (see polycrate blocks uninstall --help)");
+		return cli_failf(
+		    2,
+		    "blocks uninstall needs a block name (see polycrate blocks uninstall --help)");
 	rc = ctx_open(&c, cl);
 	if (rc == 0)
 		rc = ctx_lock(&c);
@@ -519,19 +526,24 @@ int cmd_uninstall(struct cli *cl)
 		if (rc == ERR_NOTFOUND) {
 			/* a block of workspace.poly (from: ...) has no folder of its own */
 			for (size_t j = 0; j < c.ws.nws_blocks; j++)
-				if (c.ws.ws_blocks[j].name && !strcmp(c.ws.ws_blocks[j].name, what)) {
+				if (c.ws.ws_blocks[j].name &&
+				    !strcmp(c.ws.ws_blocks[j].name, what)) {
 					c.e.code = 0;
 					err_set(&c.e, ERR_USAGE,
-						"block '%s' is defined in %s%s%s: it has no folder to remove",
-						what, WORKSPACE_FILE,
-						c.ws.ws_blocks[j].from ? " from " : "",
-						c.ws.ws_blocks[j].from ? c.ws.ws_blocks[j].from : "");
-					err_hint(&c.e, "Remove its entry from %s instead.", WORKSPACE_FILE);
+					        "block '%s' is defined in %s%s%s: it has no folder "
+					        "to remove",
+					        what, WORKSPACE_FILE,
+					        c.ws.ws_blocks[j].from ? " from " : "",
+					        c.ws.ws_blocks[j].from ? c.ws.ws_blocks[j].from
+					                               : "");
+					err_hint(&c.e, "Remove its entry from %s instead.",
+					         WORKSPACE_FILE);
 					rc = ERR_USAGE;
 					break;
 				}
 			if (rc == ERR_NOTFOUND)
-				err_hint(&c.e, "See the installed blocks with: polycrate blocks list");
+				err_hint(&c.e,
+				         "See the installed blocks with: polycrate blocks list");
 			break;
 		}
 		if (rc < 0)
@@ -549,7 +561,8 @@ int cmd_uninstall(struct cli *cl)
 		if (b->install_path && lock_remove(&lf, b->install_path) == 1)
 			changed = 1;
 		if (cl->set[F_PRUNE] && b->name) {
-			snprintf(dir, sizeof dir, "%s/%s/blocks/%s", c.root, c.ws.artifactsroot, b->name);
+			snprintf(dir, sizeof dir, "%s/%s/blocks/%s", c.root, c.ws.artifactsroot,
+			         b->name);
 			rc = fs_rmtree(dir, &c.e);
 			if (rc < 0)
 				break;
@@ -564,8 +577,8 @@ int cmd_uninstall(struct cli *cl)
 			if ((rc = jout_print(&j, &c.e)) < 0)
 				break;
 		} else
-			printf("Uninstalled %s (%s/%s)\n", b->name ? b->name : what, c.ws.blocksroot,
-			       b->install_path ? b->install_path : "");
+			printf("Uninstalled %s (%s/%s)\n", b->name ? b->name : what,
+			       c.ws.blocksroot, b->install_path ? b->install_path : "");
 	}
 	if (rc == 0 && changed)
 		rc = lock_write(c.lockfile, &lf, &c.e);
@@ -580,7 +593,7 @@ int cmd_uninstall(struct cli *cl)
 
 /* A block as JSON (blocks inspect, one element of blocks list). */
 static void json_block(struct json_writer *w, const struct workspace_block *b,
-		       const struct lock_entry *le)
+                       const struct lock_entry *le)
 {
 	json_w_obj_begin(w);
 	json_w_ktext(w, "name", b->name);
@@ -618,7 +631,7 @@ static void json_block(struct json_writer *w, const struct workspace_block *b,
 }
 
 static void print_block(const struct ctx *c, const struct workspace_block *b,
-			const struct lock_entry *le)
+                        const struct lock_entry *le)
 {
 	printf("Name:        %s\n", b->name ? b->name : "");
 	printf("Version:     %s\n", b->version ? b->version : "");
@@ -665,7 +678,9 @@ static int inspect_remote(struct ctx *c, const char *text)
 	rc = ctx_target(c, text, &t);
 	if (rc < 0)
 		goto out;
-	const char *reference = t.use.digest[0] ? t.use.digest : t.use.tag[0] ? t.use.tag : "latest";
+	const char *reference = t.use.digest[0] ? t.use.digest
+	                        : t.use.tag[0]  ? t.use.tag
+	                                        : "latest";
 	rc = blocks_image_manifest(t.reg, t.repo, reference, &m, &om, &c->e);
 	if (rc == ERR_NOTFOUND) {
 		c->e.code = 0;
@@ -747,8 +762,8 @@ static int ws_entry_named(const struct workspace *ws, const char *name)
 static int inspect_resolved(struct ctx *c, const char *name)
 {
 	struct resolved r;
-	int rc = resolve_block(&c->ws, name, c->cli->set[F_AUTO_PULL] ? ctx_auto_pull : NULL, c,
-			       &r, &c->e);
+	int rc = resolve_block(&c->ws, name, c->cli->set[F_AUTO_PULL] ? ctx_auto_pull : NULL, c, &r,
+	                       &c->e);
 	if (rc < 0)
 		return rc;
 	if (c->cli->json) {
@@ -797,7 +812,8 @@ int cmd_inspect(struct cli *cl)
 	const struct workspace_block *b;
 	int rc, status = 0;
 	if (cl->argc != 1)
-		return cli_failf(2, "blocks inspect takes one block name (or a reference with --remote)");
+		return cli_failf(
+		    2, "blocks inspect takes one block name (or a reference with --remote)");
 	rc = ctx_open(&c, cl);
 	if (rc == 0 && cl->set[F_REMOTE]) {
 		rc = inspect_remote(&c, cl->argv[0]);
@@ -818,7 +834,8 @@ int cmd_inspect(struct cli *cl)
 	if (rc == 0)
 		rc = lock_read(c.lockfile, &lf, &c.e);
 	if (rc == 0) {
-		const struct lock_entry *le = b->install_path ? lock_find(&lf, b->install_path) : NULL;
+		const struct lock_entry *le =
+		    b->install_path ? lock_find(&lf, b->install_path) : NULL;
 		if (cl->json) {
 			struct jout j;
 			json_block(jout_begin(&j), b, le);
@@ -860,13 +877,14 @@ int cmd_list(struct cli *cl)
 		for (size_t i = 0; i < c.ws.nblocks; i++) {
 			const struct workspace_block *b = c.ws.blocks[i];
 			const struct lock_entry *le =
-				b->install_path ? lock_find(&lf, b->install_path) : NULL;
+			    b->install_path ? lock_find(&lf, b->install_path) : NULL;
 			if (w) {
 				json_block(w, b, le);
 			} else {
 				printf("%-24s %-12s %-12s %-32s %s\n", b->name ? b->name : "-",
 				       b->version ? b->version : "-", b->kind ? b->kind : "-",
-				       b->install_path ? b->install_path : "-", le ? le->ref : "local");
+				       b->install_path ? b->install_path : "-",
+				       le ? le->ref : "local");
 			}
 		}
 		if (w) {

@@ -43,7 +43,7 @@ static int find_on_path(const char *name, char *out, size_t n)
 
 /* The script: every line templated, joined by newlines. */
 static int build_script(const struct ctx *c, const struct resolved *r,
-			const struct workspace_action *a, struct buf *out, struct err *e)
+                        const struct workspace_action *a, struct buf *out, struct err *e)
 {
 	struct tmpl_vars v = {c->ws.doc.root, r->node, a->name};
 	const struct yaml_node *lines = a->node ? yaml_map_get(a->node, "script") : NULL;
@@ -51,31 +51,32 @@ static int build_script(const struct ctx *c, const struct resolved *r,
 		int rc = tmpl_expand(a->script[i], &v, out, e);
 		if (rc < 0) {
 			const struct yaml_node *ln =
-				lines && i < lines->n ? lines->kids[i] : a->node;
+			    lines && i < lines->n ? lines->kids[i] : a->node;
 			if (ln && ln->file)
-				err_prefix(e, "%s:%d: action '%s' of block '%s'", ln->file, ln->line,
-					   a->name, r->name);
+				err_prefix(e, "%s:%d: action '%s' of block '%s'", ln->file,
+				           ln->line, a->name, r->name);
 			else
-				err_prefix(e, "action '%s' of block '%s', line %zu", a->name, r->name,
-					   i + 1);
+				err_prefix(e, "action '%s' of block '%s', line %zu", a->name,
+				           r->name, i + 1);
 			return rc;
 		}
 		if (buf_putc(out, '\n') < 0)
 			return err_set(e, ERR_FAIL, "the script is larger than %u bytes",
-				       RUN_SCRIPT_MAX);
+			               RUN_SCRIPT_MAX);
 	}
 	return 0;
 }
 
-static int write_snapshot(struct ctx *c, const struct resolved *r,
-			  const struct workspace_action *a, char *path, size_t n)
+static int write_snapshot(struct ctx *c, const struct resolved *r, const struct workspace_action *a,
+                          char *path, size_t n)
 {
 	struct yaml_node *m = yaml_new_map();
 	struct buf text;
 	int rc, fd;
 	buf_init(&text, 0);
-	if (!m || yaml_map_put(m, "workspace", c->ws.doc.root ? yaml_clone(c->ws.doc.root)
-							       : yaml_new_map()) < 0 ||
+	if (!m ||
+	    yaml_map_put(m, "workspace",
+	                 c->ws.doc.root ? yaml_clone(c->ws.doc.root) : yaml_new_map()) < 0 ||
 	    yaml_map_put(m, "block", yaml_clone(r->node)) < 0 ||
 	    yaml_map_put(m, "action", a->node ? yaml_clone(a->node) : yaml_new_map()) < 0) {
 		yaml_node_free(m);
@@ -113,7 +114,7 @@ struct run_env {
 /* Runs argv in dir with the POLYCRATE_* environment; returns its exit status (128 +
  * signal when a signal ended it), or an ERR_ code when it could not be started. */
 static int spawn(struct ctx *c, const char *dir, char *const argv[], const struct resolved *r,
-		 const struct workspace_action *a, const struct run_env *re, const char *snap)
+                 const struct workspace_action *a, const struct run_env *re, const char *snap)
 {
 	struct sigaction ign = {0}, oint, oquit;
 	int status;
@@ -164,7 +165,7 @@ static int spawn(struct ctx *c, const char *dir, char *const argv[], const struc
 
 /* Runs one action; returns the action's exit status (>= 0) or an ERR_ code in c->e. */
 static int run_action(struct ctx *c, const char *block, const char *action,
-		      const struct run_env *re)
+                      const struct run_env *re)
 {
 	struct resolved r;
 	struct buf script;
@@ -173,12 +174,14 @@ static int run_action(struct ctx *c, const char *block, const char *action,
 	int rc;
 	buf_init(&script, RUN_SCRIPT_MAX);
 	rc = resolve_block(&c->ws, block, c->cli->set[F_AUTO_PULL] ? ctx_auto_pull : NULL, c, &r,
-			   &c->e);
+	                   &c->e);
 	if (rc < 0)
 		return rc;
 	if (r.is_template) {
-		rc = err_set(&c->e, ERR_USAGE, "block '%s' is a template (template: true) and cannot "
-					       "be run", r.name);
+		rc = err_set(&c->e, ERR_USAGE,
+		             "block '%s' is a template (template: true) and cannot "
+		             "be run",
+		             r.name);
 		err_hint(&c->e, "Make a block that inherits from it (from: ...) and run that one.");
 		goto out;
 	}
@@ -197,18 +200,20 @@ static int run_action(struct ctx *c, const char *block, const char *action,
 	if (rc < 0)
 		goto out;
 	if (re->step)
-		log_note("Running action '%s' of block '%s' (workflow %s, step %s)", a->name, r.name,
-			 re->workflow, re->step);
+		log_note("Running action '%s' of block '%s' (workflow %s, step %s)", a->name,
+		         r.name, re->workflow, re->step);
 	else
 		log_note("Running action '%s' of block '%s'", a->name, r.name);
 	if (a->playbook) {
 		char ap[4096], extra[4500];
 		if (!find_on_path("ansible-playbook", ap, sizeof ap)) {
-			rc = err_set(&c->e, ERR_NOTFOUND,
-				     "action '%s' of block '%s' is a playbook, and ansible-playbook is "
-				     "not on PATH",
-				     a->name, r.name);
-			err_hint(&c->e, "Install Ansible on this host, or give the action a script.");
+			rc = err_set(
+			    &c->e, ERR_NOTFOUND,
+			    "action '%s' of block '%s' is a playbook, and ansible-playbook is "
+			    "not on PATH",
+			    a->name, r.name);
+			err_hint(&c->e,
+			         "Install Ansible on this host, or give the action a script.");
 			goto out;
 		}
 		snprintf(extra, sizeof extra, "@%s", snap);
@@ -249,18 +254,21 @@ static int run_workflow(struct ctx *c, const char *name, const char *only)
 			continue;
 		ran++;
 		if (!s->block || !s->action) {
-			err_set(&c->e, ERR_USAGE, "workflow '%s', step '%s': needs block and action",
-				wf->name, s->name ? s->name : "?");
+			err_set(&c->e, ERR_USAGE,
+			        "workflow '%s', step '%s': needs block and action", wf->name,
+			        s->name ? s->name : "?");
 			return ERR_USAGE;
 		}
 		int rc = run_action(c, s->block, s->action, &re);
 		if (rc < 0) {
-			err_prefix(&c->e, "workflow '%s', step '%s'", wf->name, s->name ? s->name : "?");
+			err_prefix(&c->e, "workflow '%s', step '%s'", wf->name,
+			           s->name ? s->name : "?");
 			return rc;
 		}
 		if (rc != 0) {
-			fprintf(stderr, "Error: workflow '%s' stopped: step '%s' failed with status %d\n",
-				wf->name, s->name ? s->name : "?", rc);
+			fprintf(stderr,
+			        "Error: workflow '%s' stopped: step '%s' failed with status %d\n",
+			        wf->name, s->name ? s->name : "?", rc);
 			return rc;
 		}
 	}
@@ -284,7 +292,8 @@ int cmd_run(struct cli *cl)
 	struct ctx c;
 	int rc;
 	if (cl->argc < 1 || cl->argc > 2)
-		return cli_failf(2, "run takes BLOCK ACTION, or a WORKFLOW (see polycrate run --help)");
+		return cli_failf(
+		    2, "run takes BLOCK ACTION, or a WORKFLOW (see polycrate run --help)");
 	rc = start(&c, cl);
 	if (rc == 0) {
 		if (cl->argc == 2) {

@@ -135,8 +135,8 @@ int ctx_target(struct ctx *c, const char *text, struct ctx_target *t)
 	int insecure = 0, rc;
 	memset(t, 0, sizeof *t);
 	rc = workspace_resolve_ref(&c->ws, text, c->cli->val[F_REGISTRY_URL],
-				   getenv("POLYCRATE_REGISTRY_URL"), getenv("HOME"), &t->written,
-				   &t->use, &cr, &insecure, &c->e);
+	                           getenv("POLYCRATE_REGISTRY_URL"), getenv("HOME"), &t->written,
+	                           &t->use, &cr, &insecure, &c->e);
 	if (rc < 0)
 		return rc;
 	ref_format(&t->written, t->display, sizeof t->display);

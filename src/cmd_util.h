@@ -22,8 +22,8 @@ struct ctx {
 	char lockfile[4200]; /* <root>/blocks.lock */
 	struct workspace ws; /* loaded by ctx_open */
 	int ws_loaded;
-	int lockfd;          /* the workspace lock, when taken */
-	int quiet_progress;  /* no progress lines (several transfers at once) */
+	int lockfd;         /* the workspace lock, when taken */
+	int quiet_progress; /* no progress lines (several transfers at once) */
 	struct http_client *http;
 	struct auth_ctx *auth;
 	struct err e;

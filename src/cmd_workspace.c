@@ -102,13 +102,13 @@ int cmd_workspace_update(struct cli *cl)
 	if (u.failed) {
 		c.e = u.first;
 		err_prefix(&c.e, "%zu of %zu dependencies failed; the first", u.failed,
-			   c.ws.ndependencies);
+		           c.ws.ndependencies);
 		rc = c.e.code;
 	} else {
 		uint64_t conns = 0, reqs = 0;
 		http_client_stats(c.http, &conns, &reqs);
 		log_info("%zu dependencies: %llu requests over %llu connections",
-			 c.ws.ndependencies, (unsigned long long)reqs, (unsigned long long)conns);
+		         c.ws.ndependencies, (unsigned long long)reqs, (unsigned long long)conns);
 	}
 out:
 	if (rc < 0)

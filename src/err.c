@@ -13,7 +13,7 @@ void err_init(struct err *e)
 }
 
 __attribute__((format(printf, 4, 0))) static int vset(struct err *e, int code, int errno_value,
-							const char *fmt, va_list ap)
+                                                      const char *fmt, va_list ap)
 {
 	if (!e || e->code)
 		return code;

@@ -34,12 +34,11 @@ void err_init(struct err *e);
 
 /* Records the failure when e is set and holds none yet. Returns code, always, so that
  * callers can write `return err_set(e, ERR_NET, "...")`. */
-int err_set(struct err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Same as err_set, with ": strerror(errno_value)" appended. */
 int err_sys(struct err *e, int code, int errno_value, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Sets the hint (the "what to do" line) when none is set yet. */
 void err_hint(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -36,15 +36,14 @@
 #define CRC_K4 0x0ccaa009eULL
 
 __attribute__((target("pclmul,sse2"))) static inline __m128i fold(__m128i x, __m128i k,
-                                                                   __m128i next)
+                                                                  __m128i next)
 {
 	__m128i lo = _mm_clmulepi64_si128(x, k, 0x00), hi = _mm_clmulepi64_si128(x, k, 0x11);
 	return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
 }
 
 __attribute__((target("pclmul,sse2"))) static uint32_t crc_clmul(uint32_t crc,
-                                                                  const unsigned char *p,
-                                                                  size_t n)
+                                                                 const unsigned char *p, size_t n)
 {
 	const __m128i k12 = _mm_set_epi64x((long long)CRC_K2, (long long)CRC_K1);
 	const __m128i k34 = _mm_set_epi64x((long long)CRC_K4, (long long)CRC_K3);
@@ -143,8 +142,8 @@ struct gz_slot {
 struct gz_out {
 	struct io_out out;
 	struct io_out *next;
-	int level;  /* for the input from here on */
-	int level0; /* the first level (workers start there; never changes) */
+	int level;           /* for the input from here on */
+	int level0;          /* the first level (workers start there; never changes) */
 	uint32_t crc, isize; /* isize: input length mod 2^32, as the trailer wants */
 	unsigned char header[GZ_HEADER_LEN];
 	int header_sent;

@@ -12,7 +12,7 @@
 int log_level = 1;
 
 __attribute__((format(printf, 3, 0))) static void vlog(int level, const char *prefix,
-							  const char *fmt, va_list ap)
+                                                       const char *fmt, va_list ap)
 {
 	char line[4096];
 	if (log_level < level)
@@ -21,13 +21,13 @@ __attribute__((format(printf, 3, 0))) static void vlog(int level, const char *pr
 	fprintf(stderr, "%s%s\n", prefix, line);
 }
 
-#define LOGFN(name, level, prefix)                                                         \
-	void name(const char *fmt, ...)                                                    \
-	{                                                                                  \
-		va_list ap;                                                                \
-		va_start(ap, fmt);                                                         \
-		vlog(level, prefix, fmt, ap);                                              \
-		va_end(ap);                                                                \
+#define LOGFN(name, level, prefix)                                                                 \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		vlog(level, prefix, fmt, ap);                                                      \
+		va_end(ap);                                                                        \
 	}
 
 LOGFN(log_warn, 0, "Warning: ")
@@ -54,9 +54,9 @@ int log_secret_header(const char *name)
 
 static int secret_param(const char *k, size_t n)
 {
-	static const char *const names[] = {"token",	"access_token", "refresh_token",
-					    "password", "secret",	"sig",
-					    "signature", "code",	NULL};
+	static const char *const names[] = {"token",     "access_token", "refresh_token",
+	                                    "password",  "secret",       "sig",
+	                                    "signature", "code",         NULL};
 	for (int i = 0; names[i]; i++)
 		if (strlen(names[i]) == n && strncasecmp(k, names[i], n) == 0)
 			return 1;
@@ -72,10 +72,10 @@ void log_redact_url(const char *url, char *out, size_t n)
 	const char *at = strchr(host, '@');
 	if (!n)
 		return;
-#define PUT(c)                                                                             \
-	do {                                                                               \
-		if (o + 1 < n)                                                             \
-			out[o++] = (c);                                                    \
+#define PUT(c)                                                                                     \
+	do {                                                                                       \
+		if (o + 1 < n)                                                                     \
+			out[o++] = (c);                                                            \
 	} while (0)
 	if (at && (!slash || at < slash)) {
 		for (; p < host; p++)
@@ -117,9 +117,9 @@ void log_redact_url(const char *url, char *out, size_t n)
 
 void log_redact_json(char *t)
 {
-	static const char *const keys[] = {"token",	    "access_token", "refresh_token",
-					   "identitytoken", "password",	    "secret",
-					   "auth",	    NULL};
+	static const char *const keys[] = {
+	    "token",    "access_token", "refresh_token", "identitytoken",
+	    "password", "secret",       "auth",          NULL};
 	for (char *p = t; (p = strchr(p, '"'));) {
 		char *k = ++p, *q;
 		while (*p && *p != '"') {
@@ -194,7 +194,7 @@ static void draw(struct log_progress *p, int final)
 		human(p->total, total, sizeof total);
 		if (!final && bps && p->total > p->done)
 			snprintf(eta, sizeof eta, " ETA %llus",
-				 (unsigned long long)((p->total - p->done) / bps));
+			         (unsigned long long)((p->total - p->done) / bps));
 		fprintf(stderr, "\r\033[K%s  %s / %s  %s/s%s", p->label, done, total, rate, eta);
 	} else {
 		fprintf(stderr, "\r\033[K%s  %s  %s/s", p->label, done, rate);

@@ -23,8 +23,8 @@ struct conn_ops {
 };
 struct conn {
 	const struct conn_ops *ops;
-	int fd;            /* the socket underneath (for poll) */
-	int timeout_ms;    /* idle read/write timeout; 0: none */
+	int fd;         /* the socket underneath (for poll) */
+	int timeout_ms; /* idle read/write timeout; 0: none */
 };
 
 #define NET_CONNECT_TIMEOUT_MS 30000
@@ -34,7 +34,7 @@ struct conn {
  * order with a non-blocking connect bounded by connect_ms each. On success *out is a new
  * conn the caller closes. Errors: ERR_NET naming the host, port and last cause. */
 int net_connect(const char *host, int port, int connect_ms, int io_ms, struct conn **out,
-		struct err *e);
+                struct err *e);
 
 /* Wraps an already connected stream socket (a socketpair end in tests, an accepted
  * socket) as a conn that owns fd; name ("host:port") is used in messages. The fd is made

@@ -25,7 +25,7 @@ static const struct workspace_block *ws_entry(const struct workspace *ws, const 
 /* The disk block for a from: REF: by the REF's install path, else by name. 0, ERR_NOTFOUND,
  * or ERR_USAGE (bad reference, or an ambiguous name). */
 static int find_from(const struct workspace *ws, const char *from,
-		     const struct workspace_block **out, struct err *e)
+                     const struct workspace_block **out, struct err *e)
 {
 	struct ref r;
 	int rc = ref_parse(from, &r, e);
@@ -50,7 +50,7 @@ static int find_from(const struct workspace *ws, const char *from,
 /* Walks the chain from what; fills links[]. 0, ERR_NOTFOUND with *missing set to the
  * from: text that is not in the workspace, or another error. */
 static int walk(const struct workspace *ws, const char *what, struct link *links, size_t *n,
-		const char **missing, struct err *e)
+                const char **missing, struct err *e)
 {
 	const struct workspace_block *b = ws_entry(ws, what);
 	int rc;
@@ -67,7 +67,7 @@ static int walk(const struct workspace *ws, const char *what, struct link *links
 	for (;;) {
 		if (*n >= RESOLVE_DEPTH_MAX)
 			return err_set(e, ERR_USAGE, "block '%s': from: chain longer than %d", what,
-				       RESOLVE_DEPTH_MAX);
+			               RESOLVE_DEPTH_MAX);
 		/* a cycle: this block is already in the chain */
 		for (size_t i = 0; i < *n; i++)
 			if (links[i].b == b) {
@@ -75,10 +75,11 @@ static int walk(const struct workspace *ws, const char *what, struct link *links
 				size_t o = 0;
 				for (size_t j = i; j < *n && o < sizeof names; j++)
 					o += (size_t)snprintf(names + o, sizeof names - o, "%s -> ",
-							      links[j].b->name ? links[j].b->name : "?");
+					                      links[j].b->name ? links[j].b->name
+					                                       : "?");
 				if (o < sizeof names)
 					snprintf(names + o, sizeof names - o, "%s",
-						 b->name ? b->name : "?");
+					         b->name ? b->name : "?");
 				return err_set(e, ERR_USAGE, "from: cycle: %s", names);
 			}
 		links[*n].b = b;
@@ -87,7 +88,8 @@ static int walk(const struct workspace *ws, const char *what, struct link *links
 		const struct workspace_block *parent = NULL;
 		if (!links[*n - 1].from) {
 			/* a blocks: entry without from: overlays the disk block of its name */
-			if (!b->dir && b->name && workspace_find_block(ws, b->name, &parent, NULL) == 0) {
+			if (!b->dir && b->name &&
+			    workspace_find_block(ws, b->name, &parent, NULL) == 0) {
 				b = parent;
 				continue;
 			}
@@ -105,7 +107,7 @@ static int walk(const struct workspace *ws, const char *what, struct link *links
 }
 
 int resolve_block(struct workspace *ws, const char *what, resolve_pull_fn pull, void *arg,
-		  struct resolved *out, struct err *e)
+                  struct resolved *out, struct err *e)
 {
 	struct link links[RESOLVE_DEPTH_MAX];
 	size_t n = 0;
@@ -125,14 +127,14 @@ int resolve_block(struct workspace *ws, const char *what, resolve_pull_fn pull, 
 		}
 		if (!pull) {
 			err_set(e, ERR_NOTFOUND,
-				"dependency '%s' not found in the Workspace. Please run 'polycrate "
-				"blocks pull %s' or run Polycrate with the --blocks-auto-pull flag",
-				missing, missing);
+			        "dependency '%s' not found in the Workspace. Please run 'polycrate "
+			        "blocks pull %s' or run Polycrate with the --blocks-auto-pull flag",
+			        missing, missing);
 			return ERR_NOTFOUND;
 		}
 		if (++pulls > RESOLVE_PULLS_MAX)
 			return err_set(e, ERR_FAIL, "more than %d pulls resolving '%s'",
-				       RESOLVE_PULLS_MAX, what);
+			               RESOLVE_PULLS_MAX, what);
 		char ref[1024];
 		snprintf(ref, sizeof ref, "%s", missing); /* rescans free what missing points at */
 		rc = pull(arg, ref, e);
@@ -145,8 +147,8 @@ int resolve_block(struct workspace *ws, const char *what, resolve_pull_fn pull, 
 			return rc;
 		const struct workspace_block *got;
 		if (find_from(ws, ref, &got, NULL) != 0)
-			return err_set(e, ERR_FAIL, "dependency '%s' was pulled but is still not found",
-				       ref);
+			return err_set(e, ERR_FAIL,
+			               "dependency '%s' was pulled but is still not found", ref);
 	}
 
 	/* merge from the root of the chain down: each child over what it inherits */
@@ -185,7 +187,7 @@ int resolve_block(struct workspace *ws, const char *what, resolve_pull_fn pull, 
 				if (out->nactions >= RESOLVE_ACTIONS_MAX) {
 					yaml_node_free(node);
 					return err_set(e, ERR_USAGE, "more than %d actions",
-						       RESOLVE_ACTIONS_MAX);
+					               RESOLVE_ACTIONS_MAX);
 				}
 				out->nactions++;
 			}

@@ -11,9 +11,9 @@ struct workspace;
 struct workspace_action;
 struct yaml_node;
 
-#define RESOLVE_DEPTH_MAX 32   /* blocks in one from: chain */
+#define RESOLVE_DEPTH_MAX 32 /* blocks in one from: chain */
 #define RESOLVE_ACTIONS_MAX 1024
-#define RESOLVE_PULLS_MAX 256  /* auto-pulls while resolving one block */
+#define RESOLVE_PULLS_MAX 256 /* auto-pulls while resolving one block */
 
 /* Pulls reference text into the workspace (it is then found by its install path). 0 or
  * an ERR_ code with *e set. */
@@ -39,7 +39,7 @@ struct resolved {
  * result points into ws: valid until ws changes. resolved_free releases node.
  */
 int resolve_block(struct workspace *ws, const char *what, resolve_pull_fn pull, void *arg,
-		  struct resolved *out, struct err *e);
+                  struct resolved *out, struct err *e);
 void resolved_free(struct resolved *r);
 
 /* The action called name of r, or NULL. */

@@ -7,7 +7,7 @@
 struct buf;
 struct yaml_node;
 
-#define TMPL_PATH_MAX 512  /* bytes of one {{ .dotted.path }} */
+#define TMPL_PATH_MAX 512 /* bytes of one {{ .dotted.path }} */
 #define TMPL_OUT_MAX (1u << 20)
 
 /* The roots a template may look into; each may be NULL (then lookups in it fail). */

@@ -16,25 +16,25 @@ static const char *t_name_;
 
 #define T_CHECK(cond) t_check_((cond) != 0, __FILE__, __LINE__, "%s", #cond)
 #define T_CHECKF(cond, ...) t_check_((cond) != 0, __FILE__, __LINE__, __VA_ARGS__)
-#define T_EQ_INT(a, b)                                                                     \
-	do {                                                                               \
-		long long t_a_ = (long long)(a), t_b_ = (long long)(b);                    \
-		t_check_(t_a_ == t_b_, __FILE__, __LINE__, "%s == %s (%lld != %lld)", #a,  \
-			 #b, t_a_, t_b_);                                                  \
+#define T_EQ_INT(a, b)                                                                             \
+	do {                                                                                       \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);                            \
+		t_check_(t_a_ == t_b_, __FILE__, __LINE__, "%s == %s (%lld != %lld)", #a, #b,      \
+		         t_a_, t_b_);                                                              \
 	} while (0)
-#define T_EQ_STR(a, b)                                                                     \
-	do {                                                                               \
-		const char *t_a_ = (a), *t_b_ = (b);                                       \
-		t_check_(t_a_ && t_b_ && strcmp(t_a_, t_b_) == 0, __FILE__, __LINE__,      \
-			 "%s == %s (\"%s\" != \"%s\")", #a, #b, t_a_ ? t_a_ : "(null)",    \
-			 t_b_ ? t_b_ : "(null)");                                          \
+#define T_EQ_STR(a, b)                                                                             \
+	do {                                                                                       \
+		const char *t_a_ = (a), *t_b_ = (b);                                               \
+		t_check_(t_a_ &&t_b_ &&strcmp(t_a_, t_b_) == 0, __FILE__, __LINE__,                \
+		         "%s == %s (\"%s\" != \"%s\")", #a, #b, t_a_ ? t_a_ : "(null)",            \
+		         t_b_ ? t_b_ : "(null)");                                                  \
 	} while (0)
-#define T_EQ_MEM(a, b, n)                                                                  \
-	t_check_(memcmp((a), (b), (n)) == 0, __FILE__, __LINE__, "%s == %s (%zu bytes)", #a, \
-		 #b, (size_t)(n))
+#define T_EQ_MEM(a, b, n)                                                                          \
+	t_check_(memcmp((a), (b), (n)) == 0, __FILE__, __LINE__, "%s == %s (%zu bytes)", #a, #b,   \
+	         (size_t)(n))
 
 __attribute__((format(printf, 4, 5))) static int t_check_(int ok, const char *file, int line,
-							   const char *fmt, ...);
+                                                          const char *fmt, ...);
 #include <stdarg.h>
 static int t_check_(int ok, const char *file, int line, const char *fmt, ...)
 {
@@ -64,11 +64,14 @@ struct t_entry_ {
 	t_fn_ fn;
 };
 #define T_ENTRY_(f) {#f, f},
-#define T_MAP_(M, ...) T_MAP_N_(__VA_ARGS__, T_M20_, T_M19_, T_M18_, T_M17_, T_M16_, T_M15_, \
-	T_M14_, T_M13_, T_M12_, T_M11_, T_M10_, T_M9_, T_M8_, T_M7_, T_M6_, T_M5_, T_M4_,    \
-	T_M3_, T_M2_, T_M1_)(M, __VA_ARGS__)
-#define T_MAP_N_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16,   \
-		 _17, _18, _19, _20, N, ...) N
+#define T_MAP_(M, ...)                                                                             \
+	T_MAP_N_(__VA_ARGS__, T_M20_, T_M19_, T_M18_, T_M17_, T_M16_, T_M15_, T_M14_, T_M13_,      \
+	         T_M12_, T_M11_, T_M10_, T_M9_, T_M8_, T_M7_, T_M6_, T_M5_, T_M4_, T_M3_, T_M2_,   \
+	         T_M1_)                                                                            \
+	(M, __VA_ARGS__)
+#define T_MAP_N_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18,  \
+                 _19, _20, N, ...)                                                                 \
+	N
 #define T_M1_(M, a) M(a)
 #define T_M2_(M, a, ...) M(a) T_M1_(M, __VA_ARGS__)
 #define T_M3_(M, a, ...) M(a) T_M2_(M, __VA_ARGS__)
@@ -91,20 +94,19 @@ struct t_entry_ {
 #define T_M20_(M, a, ...) M(a) T_M19_(M, __VA_ARGS__)
 
 /* Up to 20 test functions; split a larger file into groups. */
-#define T_MAIN(...)                                                                        \
-	int main(void)                                                                     \
-	{                                                                                  \
-		static const struct t_entry_ t_list_[] = {T_MAP_(T_ENTRY_, __VA_ARGS__)};  \
-		for (size_t i = 0; i < sizeof t_list_ / sizeof t_list_[0]; i++) {          \
-			t_name_ = t_list_[i].name;                                         \
-			t_list_[i].fn();                                                   \
-		}                                                                          \
-		if (t_skip_)                                                               \
-			printf("%d passed, %d failed, %d skipped\n", t_pass_, t_fail_,     \
-			       t_skip_);                                                   \
-		else                                                                       \
-			printf("%d passed, %d failed\n", t_pass_, t_fail_);                \
-		return t_fail_ ? 1 : 0;                                                    \
+#define T_MAIN(...)                                                                                \
+	int main(void)                                                                             \
+	{                                                                                          \
+		static const struct t_entry_ t_list_[] = {T_MAP_(T_ENTRY_, __VA_ARGS__)};          \
+		for (size_t i = 0; i < sizeof t_list_ / sizeof t_list_[0]; i++) {                  \
+			t_name_ = t_list_[i].name;                                                 \
+			t_list_[i].fn();                                                           \
+		}                                                                                  \
+		if (t_skip_)                                                                       \
+			printf("%d passed, %d failed, %d skipped\n", t_pass_, t_fail_, t_skip_);   \
+		else                                                                               \
+			printf("%d passed, %d failed\n", t_pass_, t_fail_);                        \
+		return t_fail_ ? 1 : 0;                                                            \
 	}
 
 #endif

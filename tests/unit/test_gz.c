@@ -486,21 +486,24 @@ static void test_threads_same_bytes(void)
 		struct err e;
 		buf_init(&ref, 0);
 		gz_set_threads(1);
-		T_EQ_INT(compress_levels(&ref, data, sizes[si], 1024 * 1024, 1536 * 1024, 65536), 0);
+		T_EQ_INT(compress_levels(&ref, data, sizes[si], 1024 * 1024, 1536 * 1024, 65536),
+		         0);
 		for (int t = 2; t <= 4; t++) {
 			buf_init(&got, 0);
 			gz_set_threads(t);
 			T_EQ_INT(compress_levels(&got, data, sizes[si], 1024 * 1024, 1536 * 1024,
 			                         t == 3 ? 4097 : 65536),
 			         0);
-			T_CHECKF(got.len == ref.len && (!ref.len || memcmp(got.p, ref.p, ref.len) == 0),
-			            "size %zu, %d threads: other bytes than one thread", sizes[si], t);
+			T_CHECKF(got.len == ref.len &&
+			             (!ref.len || memcmp(got.p, ref.p, ref.len) == 0),
+			         "size %zu, %d threads: other bytes than one thread", sizes[si], t);
 			buf_free(&got);
 		}
 		buf_init(&back, 0);
 		T_EQ_INT(decompress_to(&back, ref.p, ref.len, 0, 70000, &e), 0);
-		T_CHECKF(back.len == sizes[si] && (!back.len || memcmp(back.p, data, sizes[si]) == 0),
-		            "size %zu: %zu bytes back (%s)", sizes[si], back.len, e.msg);
+		T_CHECKF(back.len == sizes[si] &&
+		             (!back.len || memcmp(back.p, data, sizes[si]) == 0),
+		         "size %zu: %zu bytes back (%s)", sizes[si], back.len, e.msg);
 		buf_free(&back);
 		buf_free(&ref);
 	}
@@ -529,8 +532,8 @@ static void test_crc32(void)
 				uint32_t want = (uint32_t)crc32(0, data + off, (uInt)len);
 				uint32_t got = gz_crc32(0, data + off, len);
 				if (got != want && bad++ < 5)
-					T_CHECKF(0, "portable %d off %zu len %zu: %08x, zlib %08x", portable,
-					         off, len, got, want);
+					T_CHECKF(0, "portable %d off %zu len %zu: %08x, zlib %08x",
+					         portable, off, len, got, want);
 			}
 		T_CHECKF(bad == 0, "portable %d: %d lengths differ", portable, bad);
 		/* continued from a previous value, and the whole buffer in pieces */
@@ -609,5 +612,6 @@ static void test_is_gzip(void)
 	T_EQ_INT(gz_is_gzip("ustar", 5), 0);
 }
 
-T_MAIN(test_round_trip_levels, test_deterministic, test_threads_same_bytes, test_crc32, test_members_and_headers, test_hostile,
-       test_bomb, test_trickle_source, test_close_early, test_writer_errors, test_is_gzip)
+T_MAIN(test_round_trip_levels, test_deterministic, test_threads_same_bytes, test_crc32,
+       test_members_and_headers, test_hostile, test_bomb, test_trickle_source, test_close_early,
+       test_writer_errors, test_is_gzip)

@@ -650,5 +650,5 @@ static void test_cleanup(void)
 }
 
 T_MAIN(test_mem_and_read_full, test_sticky_read_error, test_limit, test_buf_sink,
-       test_count_null_chain, test_in_count, test_sticky_write_error, test_file_source, test_fd_eintr_short_writes,
-       test_atomic_commit_abort, test_atomic_write_error, test_cleanup)
+       test_count_null_chain, test_in_count, test_sticky_write_error, test_file_source,
+       test_fd_eintr_short_writes, test_atomic_commit_abort, test_atomic_write_error, test_cleanup)

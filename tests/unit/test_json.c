@@ -595,10 +595,16 @@ static void test_writer_text(void)
 	} cases[] = {
 	    {"plain", "\"plain\""},
 	    {"caf\xc3\xa9", "\"caf\xc3\xa9\""},
-	    {"a\xff" "b", "\"a\xef\xbf\xbd" "b\""},
+	    {"a\xff"
+	     "b",
+	     "\"a\xef\xbf\xbd"
+	     "b\""},
 	    {"\xff\xfe", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
 	    {"cut \xc3", "\"cut \xef\xbf\xbd\""},
-	    {"\xc0\xaf" "x", "\"\xef\xbf\xbd\xef\xbf\xbd" "x\""}, /* overlong '/' */
+	    {"\xc0\xaf"
+	     "x",
+	     "\"\xef\xbf\xbd\xef\xbf\xbd"
+	     "x\""}, /* overlong '/' */
 	    {"tab\tq\"", "\"tab\\tq\\\"\""},
 	    {NULL, "null"},
 	};
@@ -633,7 +639,8 @@ static void test_writer_text(void)
 	json_w_ktext(&w, "n", NULL);
 	json_w_obj_end(&w);
 	T_EQ_INT(json_w_finish(&w), 0);
-	const char *want = "{\"t\":\"x\xef\xbf\xbd\",\"u\":18446744073709551615,\"b\":true,\"n\":null}";
+	const char *want =
+	    "{\"t\":\"x\xef\xbf\xbd\",\"u\":18446744073709551615,\"b\":true,\"n\":null}";
 	T_CHECKF(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "%.*s", (int)b.len, b.p);
 	buf_free(&b);
 }
@@ -827,7 +834,7 @@ static void test_utf8_check(void)
 		         "case %zu: %zu", i, json_utf8_check(cases[i].s, strlen(cases[i].s)));
 }
 
-T_MAIN(test_writer_text, test_valid_table, test_invalid_table, test_error_messages, test_depth_and_limits,
-       test_hostile_sizes, test_control_chars, test_token_limit, test_many_keys,
-       test_lookup_and_iterate, test_strings, test_integers, test_writer, test_writer_errors,
-       test_round_trip, test_utf8_check)
+T_MAIN(test_writer_text, test_valid_table, test_invalid_table, test_error_messages,
+       test_depth_and_limits, test_hostile_sizes, test_control_chars, test_token_limit,
+       test_many_keys, test_lookup_and_iterate, test_strings, test_integers, test_writer,
+       test_writer_errors, test_round_trip, test_utf8_check)

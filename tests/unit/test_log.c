@@ -9,9 +9,9 @@ static void test_secret_headers(void)
 		const char *name;
 		int secret;
 	} cases[] = {
-		{"Authorization", 1}, {"authorization", 1}, {"Proxy-Authorization", 1},
-		{"Cookie", 1},        {"Set-Cookie", 1},    {"X-Registry-Token", 1},
-		{"Content-Type", 0},  {"Location", 0},      {"WWW-Authenticate", 0},
+	    {"Authorization", 1}, {"authorization", 1}, {"Proxy-Authorization", 1},
+	    {"Cookie", 1},        {"Set-Cookie", 1},    {"X-Registry-Token", 1},
+	    {"Content-Type", 0},  {"Location", 0},      {"WWW-Authenticate", 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		T_CHECKF(log_secret_header(cases[i].name) == cases[i].secret, "%s", cases[i].name);
@@ -22,13 +22,13 @@ static void test_redact_url(void)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"https://u:p@host/x", "https://***@host/x"},
-		{"https://host/x?a=1&token=abc&b=2", "https://host/x?a=1&token=***&b=2"},
-		{"http://proxy:3128", "http://proxy:3128"},
-		{"https://h/v2/x/blobs/uploads/u?_state=s&X-Amz-Signature=zz",
-		 "https://h/v2/x/blobs/uploads/u?_state=s&X-Amz-Signature=***"},
-		{"https://h/p@q", "https://h/p@q"},
-		{"", ""},
+	    {"https://u:p@host/x", "https://***@host/x"},
+	    {"https://host/x?a=1&token=abc&b=2", "https://host/x?a=1&token=***&b=2"},
+	    {"http://proxy:3128", "http://proxy:3128"},
+	    {"https://h/v2/x/blobs/uploads/u?_state=s&X-Amz-Signature=zz",
+	     "https://h/v2/x/blobs/uploads/u?_state=s&X-Amz-Signature=***"},
+	    {"https://h/p@q", "https://h/p@q"},
+	    {"", ""},
 	};
 	char out[256];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -44,12 +44,12 @@ static void test_redact_json(void)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"{\"token\":\"abcdef\",\"expires_in\":300}", "{\"token\":\"***\",\"expires_in\":300}"},
-		{"{\"access_token\" : \"x\\\"y\"}", "{\"access_token\" : \"***\"}"},
-		{"{\"name\":\"token\"}", "{\"name\":\"token\"}"},
-		{"{\"auths\":{\"h\":{\"auth\":\"dTpw\"}}}", "{\"auths\":{\"h\":{\"auth\":\"***\"}}}"},
-		{"{\"token\":\"ab\"}", "{\"token\":\"**\"}"},
-		{"{\"token\":\"unterminated", "{\"token\":\"***"}, /* cut: still hidden */
+	    {"{\"token\":\"abcdef\",\"expires_in\":300}", "{\"token\":\"***\",\"expires_in\":300}"},
+	    {"{\"access_token\" : \"x\\\"y\"}", "{\"access_token\" : \"***\"}"},
+	    {"{\"name\":\"token\"}", "{\"name\":\"token\"}"},
+	    {"{\"auths\":{\"h\":{\"auth\":\"dTpw\"}}}", "{\"auths\":{\"h\":{\"auth\":\"***\"}}}"},
+	    {"{\"token\":\"ab\"}", "{\"token\":\"**\"}"},
+	    {"{\"token\":\"unterminated", "{\"token\":\"***"}, /* cut: still hidden */
 	};
 	char t[256];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -589,7 +589,8 @@ static void test_stream_and_sessions(void)
 	if (!r || !big)
 		goto out;
 	err_init(&e);
-	T_EQ_INT(registry_ping(r, &e), 0); /* the scheme is settled: requests below are the upload's */
+	T_EQ_INT(registry_ping(r, &e),
+	         0); /* the scheme is settled: requests below are the upload's */
 	/* 5 MiB in one PATCH: no HEAD, no chunks */
 	for (int i = 0; i < 2; i++) {
 		uint64_t size = i ? 0 : 5 * MIB + 3;
@@ -642,7 +643,8 @@ static void test_stream_and_sessions(void)
 		err_init(&e);
 		T_CHECK(registry_blob_stream(big, "stream/d", &src, &st, &e) < 0);
 		err_init(&e);
-		T_CHECKF(registry_blob_push(big, "stream/d", &src, NULL, &st, &e) == 0, "%s", e.msg);
+		T_CHECKF(registry_blob_push(big, "stream/d", &src, NULL, &st, &e) == 0, "%s",
+		         e.msg);
 		T_EQ_INT(st.how, REGISTRY_UP_CHUNKED);
 		err_init(&e);
 		T_EQ_INT(pull_check(big, "stream/d", p.digest, (int64_t)p.size, &e), 0);
@@ -915,5 +917,5 @@ static void teardown(void)
 }
 
 T_MAIN(setup, test_ping_and_scheme, test_blob_sizes, test_blob_big_and_corrupt,
-       test_mount_and_dedup, test_413_and_min_chunk, test_stream_and_sessions, test_manifests, test_tags, test_auth, test_tls,
-       teardown)
+       test_mount_and_dedup, test_413_and_min_chunk, test_stream_and_sessions, test_manifests,
+       test_tags, test_auth, test_tls, teardown)
