@@ -750,24 +750,39 @@ int registry_blob_delete(struct registry *r, const char *repo, const char *diges
 
 /* ---- blobs ---- */
 
+/* What a request about one blob needs around it. */
+struct blob_ask {
+	char path[REGISTRY_REPO_MAX + 200], sc[SCOPE_MAX], what[REGISTRY_REPO_MAX + 160];
+};
+
+/* Checks repo and digest, names the blob in b->what and sends method for it: 0 with *rs
+ * (any status; the caller frees it), or an ERR_ code (*rs empty, freeing it is fine). */
+static int blob_send(struct registry *r, const char *method, const char *repo, const char *digest,
+                     struct blob_ask *b, struct http_response *rs, struct err *e)
+{
+	struct rq q = {0};
+	int rc;
+	memset(rs, 0, sizeof *rs);
+	http_headers_init(&rs->headers);
+	if ((rc = check_repo(repo, e)) < 0 || (rc = digest_parse(digest, NULL, e)) < 0)
+		return rc;
+	snprintf(b->path, sizeof b->path, "/v2/%s/blobs/%s", repo, digest);
+	snprintf(b->what, sizeof b->what, "blob %s@%s", repo, digest);
+	scope(b->sc, sizeof b->sc, repo, "pull");
+	q.method = method;
+	q.path = b->path;
+	q.scopes[0] = b->sc;
+	q.nscopes = 1;
+	return send_rq(r, &q, rs, e);
+}
+
 int registry_blob_exists(struct registry *r, const char *repo, const char *digest, uint64_t *size,
                          struct err *e)
 {
-	char path[REGISTRY_REPO_MAX + 200], sc[SCOPE_MAX], what[REGISTRY_REPO_MAX + 160];
+	struct blob_ask b;
 	struct http_response rs;
-	struct rq q = {0};
-	int rc;
-
-	if ((rc = check_repo(repo, e)) < 0 || (rc = digest_parse(digest, NULL, e)) < 0)
-		return rc;
-	snprintf(path, sizeof path, "/v2/%s/blobs/%s", repo, digest);
-	snprintf(what, sizeof what, "blob %s@%s", repo, digest);
-	scope(sc, sizeof sc, repo, "pull");
-	q.method = "HEAD";
-	q.path = path;
-	q.scopes[0] = sc;
-	q.nscopes = 1;
-	if ((rc = send_rq(r, &q, &rs, e)) < 0)
+	int rc = blob_send(r, "HEAD", repo, digest, &b, &rs, e);
+	if (rc < 0)
 		goto out;
 	if (rs.status == 200) {
 		if (size)
@@ -776,7 +791,7 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
 	} else if (rs.status == 404) {
 		rc = 0;
 	} else {
-		rc = answer_error(r, &rs, what, e);
+		rc = answer_error(r, &rs, b.what, e);
 	}
 out:
 	http_response_free(&rs);
@@ -786,30 +801,18 @@ out:
 struct io_in *registry_blob_get(struct registry *r, const char *repo, const char *digest,
                                 int64_t size, struct err *e)
 {
-	char path[REGISTRY_REPO_MAX + 200], sc[SCOPE_MAX], what[REGISTRY_REPO_MAX + 160];
+	struct blob_ask b;
 	struct http_response rs;
-	struct rq q = {0};
 	struct io_in *in = NULL;
-	int rc;
-
-	if (check_repo(repo, e) < 0 || digest_parse(digest, NULL, e) < 0)
-		return NULL;
-	snprintf(path, sizeof path, "/v2/%s/blobs/%s", repo, digest);
-	snprintf(what, sizeof what, "blob %s@%s", repo, digest);
-	scope(sc, sizeof sc, repo, "pull");
-	q.method = "GET";
-	q.path = path;
-	q.scopes[0] = sc;
-	q.nscopes = 1;
-	if ((rc = send_rq(r, &q, &rs, e)) < 0)
+	if (blob_send(r, "GET", repo, digest, &b, &rs, e) < 0)
 		goto out;
 	if (rs.status != 200) {
-		answer_error(r, &rs, what, e);
+		answer_error(r, &rs, b.what, e);
 		goto out;
 	}
 	if (size >= 0 && rs.content_length >= 0 && rs.content_length != size) {
 		err_set(e, ERR_INTEGRITY,
-		        "%s: the registry announces %" PRId64 " bytes, not %" PRId64, what,
+		        "%s: the registry announces %" PRId64 " bytes, not %" PRId64, b.what,
 		        rs.content_length, size);
 		goto out;
 	}
