@@ -12,6 +12,8 @@ Flags:
   --upstream URL       reverse proxy: every path outside /_f/ goes to URL (http://h:p)
   --max-put BYTES      proxy mode: a PUT/PATCH body larger than this gets 413 (body read)
   --chunk-min-length N add "OCI-Chunk-Min-Length: N" to responses to upload POST/PATCH
+  --drop-patch-after N proxy mode: the first --drop-times (1) upload PATCHes lose their
+                       connection after N body bytes (nothing reaches the upstream)
   --root DIR           serve files of DIR under /_f/files/NAME (Range supported)
   --log FILE           one line per request (method, path, status)
   --tls-cert FILE      speak TLS on the main listeners (PEM certificate chain) ...
@@ -521,6 +523,24 @@ class Handler(socketserver.BaseRequestHandler):
 
     def proxy(self, method, path, hdrs, order):
         up = urllib.parse.urlsplit(opts["upstream"])
+        if opts.get("drop_after") is not None and method == "PATCH" and "/blobs/uploads/" in path:
+            with lock:
+                n = state.get("patch_drops", 0)
+                drop = n < opts["drop_times"]
+                if drop:
+                    state["patch_drops"] = n + 1
+            if drop:
+                got = [0]
+
+                def sink(d):
+                    got[0] += len(d)
+                    if got[0] >= opts["drop_after"]:
+                        raise Closed()
+                try:
+                    self.read_body(hdrs, sink)
+                except Closed:
+                    pass
+                return False
         clen = int(hdrs.get("content-length", "0") or 0)
         if opts.get("max_put") is not None and method in ("PUT", "PATCH"):
             body = []
@@ -637,13 +657,15 @@ def main():
         i += 2
     known = {"--port", "--host", "--ipv6", "--port-file", "--timeout", "--upstream",
              "--max-put", "--chunk-min-length", "--root", "--log", "--tls-cert",
-             "--tls-key"}
+             "--tls-key", "--drop-patch-after", "--drop-times"}
     for k in flags:
         if k not in known:
             sys.exit(f"fault_server: unknown flag {k}")
     opts["upstream"] = flags.get("--upstream")
     opts["max_put"] = int(flags["--max-put"]) if "--max-put" in flags else None
     opts["chunk_min"] = flags.get("--chunk-min-length")
+    opts["drop_after"] = int(flags["--drop-patch-after"]) if "--drop-patch-after" in flags else None
+    opts["drop_times"] = int(flags.get("--drop-times", "1"))
     opts["root"] = flags.get("--root")
     opts["log"] = flags.get("--log")
     reset()

@@ -167,9 +167,12 @@ t_eq "temp folder empty" "$(ls -A "$w3/.polycrate/tmp" | wc -l)" 0
 T_PIDS+=($!)
 "$PY" "$TOP/tests/fault_server.py" --upstream "http://$R" --max-put 1048576 --port-file "$T_TMP/lport" --timeout 300 >"$T_TMP/limit.log" 2>&1 &
 T_PIDS+=($!)
-for i in $(seq 1 100); do [ -s "$T_TMP/cport" ] && [ -s "$T_TMP/lport" ] && break; sleep 0.1; done
+"$PY" "$TOP/tests/fault_server.py" --upstream "http://$R" --drop-patch-after 100000 --drop-times 2 --port-file "$T_TMP/dport" --timeout 300 >"$T_TMP/drop.log" 2>&1 &
+T_PIDS+=($!)
+for i in $(seq 1 100); do [ -s "$T_TMP/cport" ] && [ -s "$T_TMP/lport" ] && [ -s "$T_TMP/dport" ] && break; sleep 0.1; done
 CP=$(cut -d' ' -f1 "$T_TMP/cport")
 LP=$(cut -d' ' -f1 "$T_TMP/lport")
+DP=$(cut -d' ' -f1 "$T_TMP/dport")
 stat_of() { # port prefix: the summed counts of the fault proxy's paths starting with prefix
 	curl -s --noproxy '*' "http://127.0.0.1:$1/_f/stats" |
 		"$PY" -c 'import json,sys; d=json.load(sys.stdin)["paths"]; print(sum(v for k,v in d.items() if k.startswith(sys.argv[1])))' "$2"
@@ -194,6 +197,11 @@ t_rc 0 "push through a proxy refusing bodies over 1 MiB" "$P" -w "$w5" blocks pu
 t_contains "the refused stream is named" "$T_STDERR" "streamed upload of the layer failed"
 t_rc 0 "the fallback's block pulls back" "$P" -w "$w6" blocks pull "$LR/l/bulk:1.0.0"
 t_check "fallback content intact" cmp "$w5/blocks/bulk/files/b.txt" "$w6/blocks/l/bulk/files/b.txt"
+# (twice: the first loss, on a kept-alive connection, is resent once on a fresh one)
+t_rc 0 "push through a proxy that drops the streamed PATCH mid-body" "$P" -w "$w5" blocks push "localhost:$DP/d/bulk" --loglevel 3
+t_contains "the lost stream is named" "$T_STDERR" "streamed upload of the layer failed"
+t_rc 0 "the block sent the second way pulls back" "$P" -w "$w6" blocks pull "$LR/d/bulk:1.0.0"
+t_check "content intact after the dropped stream" cmp "$w5/blocks/bulk/files/a.bin" "$w6/blocks/d/bulk/files/a.bin"
 mkfifo "$w5/blocks/bulk/files/z.fifo"
 t_rc 2 "a fifo found mid-stream stops the push" "$P" -w "$w5" blocks push "$LR/f/bulk"
 t_contains "the packing error is the one reported" "$T_STDERR" "files/z.fifo"
