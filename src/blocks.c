@@ -394,7 +394,7 @@ static int push_layer(struct registry *r, const char *repo, struct stage *s, pth
 	struct err se;
 	int rc;
 	err_init(&se);
-	rc = s->o->no_stream ? 1 : registry_blob_stream(r, repo, &ls, &us, &se);
+	rc = registry_blob_stream(r, repo, &ls, &us, &se);
 	int prc = pack_wait(s, th, running, e);
 	if (prc < 0)
 		return prc;
@@ -403,13 +403,11 @@ static int push_layer(struct registry *r, const char *repo, struct stage *s, pth
 		res->layer_uploaded = 1;
 		return 0;
 	}
-	if (rc < 0 && se.code == ERR_AUTH) {
+	if (se.code == ERR_AUTH) {
 		*e = se;
 		return rc;
 	}
-	if (rc < 0)
-		log_debug("streamed upload of the layer failed (%s); sending the packed layer",
-		          se.msg);
+	log_debug("streamed upload of the layer failed (%s); sending the packed layer", se.msg);
 	ls.open = layer_open;
 	ls.size = s->res.size;
 	rc = registry_blob_push(r, repo, &ls, NULL, &us, e);

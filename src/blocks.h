@@ -21,7 +21,6 @@ struct blocks_push_opts {
 	int level;          /* gzip level */
 	int64_t mtime;      /* 0 or SOURCE_DATE_EPOCH */
 	int no_latest;      /* leave latest alone */
-	int no_stream;      /* pack first, then upload (HEAD, one PUT or chunks): no overlap */
 	const char *tmpdir; /* where the layer is staged (a folder that exists) */
 	/* progress: called with bytes of the layer sent so far (may be NULL) */
 	void (*progress)(void *arg, const char *what, uint64_t done, uint64_t total);
