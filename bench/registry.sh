@@ -94,7 +94,8 @@ echo "registry benchmark: docker-registry $(docker-registry --version | awk '{pr
 	"127.0.0.1, $(skopeo --version), best of $REPS, $(nproc) CPUs," \
 	"$(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "(push: 4 MiB PATCH chunks, the default above REGISTRY_MONOLITHIC_MAX; put1: one PUT)"
+echo "(push: 4 MiB PATCH chunks, the default above REGISTRY_MONOLITHIC_MAX; put1: one PUT;"
+echo " stream: one streamed PATCH, as blocks push sends its layer)"
 echo
 echo "| op   |   MiB |  ours (s) | skopeo (s) | ratio | ours KiB | skopeo KiB |"
 echo "|------|-------|-----------|------------|-------|----------|------------|"
@@ -116,6 +117,10 @@ for mb in $SIZES_MB; do
 		o=$(best env REGISTRY_MONOLITHIC_MAX=$(((mb + 1) << 20)) "$ours" push-artifact "$R" \
 			"bench/put-$mb-{N}" 1 "$work/layer.tgz" "$diff" bench)
 		row put1 "$mb" $o $s
+		# one streamed PATCH (registry_blob_stream), as blocks push sends its layer
+		o=$(best env REGISTRY_STREAM=1 "$ours" push-artifact "$R" \
+			"bench/stream-$mb-{N}" 1 "$work/layer.tgz" "$diff" bench)
+		row stream "$mb" $o $s
 	fi
 	o=$(best "$ours" pull-image "$R" "bench/ours-$mb-0" 1 "$work/out")
 	s=$(best env HOME="$work/home-pull-$mb-{N}" skopeo --insecure-policy copy -q \

@@ -1272,7 +1272,7 @@ int registry_blob_stream(struct registry *r, const char *repo, const struct regi
 	http_headers_init(&rs.headers);
 	if ((rc = check_repo(repo, e)) < 0)
 		return rc;
-	if (!src->open)
+	if (!src->open && !src->path)
 		return err_set(e, ERR_USAGE, "streamed upload without a source");
 	u.r = r;
 	u.repo = repo;

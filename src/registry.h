@@ -187,7 +187,7 @@ int registry_blob_push(struct registry *r, const char *repo, const struct regist
 
 /*
  * Uploads a blob that is still being made: POST, then one PATCH whose body is
- * src->open(arg, 0) read to its end (Transfer-Encoding: chunked, as docker and skopeo
+ * src->open(arg, 0) (or the file src->path) read to its end (Transfer-Encoding: chunked, as docker and skopeo
  * send it), then PUT ?digest=src->digest. size is not used, and digest is read only after
  * the body ended, so a producer may fill it in when it finishes. The PATCH is tried once
  * (a session that took part of a body cannot be continued blind); on any failure the

@@ -7,7 +7,8 @@
  *   registry_tool tags HOST REPO [PAGE]
  * Environment: REGISTRY_CA (a CA file for https), REGISTRY_USER / REGISTRY_PASS (Basic or
  * token credentials), REGISTRY_CHUNK (bytes per PATCH), REGISTRY_CHUNKED=1 (always chunk),
- * REGISTRY_MONOLITHIC_MAX (largest blob sent in one PUT).
+ * REGISTRY_MONOLITHIC_MAX (largest blob sent in one PUT), REGISTRY_STREAM=1 (blobs of
+ * push-blob and push-artifact's layer go up as one streamed PATCH).
  * Exit status: the error's (1..7), with "Error: message" on stderr. */
 #include <errno.h>
 #include <inttypes.h>
@@ -87,6 +88,8 @@ static const char *how_name(int how)
 		return "monolithic";
 	case REGISTRY_UP_CHUNKED:
 		return "chunked";
+	case REGISTRY_UP_STREAMED:
+		return "streamed";
 	}
 	return "?";
 }
@@ -98,6 +101,9 @@ static int push_file(struct registry *r, const char *repo, const char *path,
 	if (rc < 0)
 		return rc;
 	struct registry_blob_src src = {.path = path, .size = res->size, .digest = res->digest};
+	/* REGISTRY_STREAM=1: one streamed PATCH, as blocks push sends its layer */
+	if (getenv("REGISTRY_STREAM") && !strcmp(getenv("REGISTRY_STREAM"), "1"))
+		return registry_blob_stream(r, repo, &src, st, e);
 	return registry_blob_push(r, repo, &src, NULL, st, e);
 }
 
