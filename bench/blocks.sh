@@ -220,12 +220,16 @@ the registry shares: deflating the text at level 6 (the typical block is 2 MiB o
 the large one 128 MiB; the random half is stored), hashing both streams, and
 docker-registry hashing and writing what it receives. Pull needs no compression.
 
-The floors show what is left to win. A typical pull takes about as long as `tar -xzf` of
-its layer with no network at all: creating 220 files and folders is most of it, so 0.3×
-skopeo + tar would be faster than tar alone. A push of a block with one small file is
-nothing but its requests (tag, tags, two uploads, two manifests: docker-registry answers
-each in a few milliseconds); that alone is about half of the typical push, the other half
-is deflating 2 MiB of text at level 6 on two cores.
+The floors show what is left to win. A typical pull is `tar -xzf` of its layer (220 files
+and folders created) plus the registry's answers to four requests (docker-registry takes
+2–10 ms for each blob GET here): together about 0.3× of skopeo + tar, which is where pull
+typical lands on a quiet run (0.36–0.68× over the runs taken; the file system's times swing
+most). A push of a block with one small file is nothing but its requests (tag, tags, two
+uploads, two manifests), about 0.5× of skopeo's copy of the typical block on its own; the
+rest of the typical push is deflating 2 MiB of text at level 6 on two cores. The large
+push is CPU-bound: deflate at level 6 and two SHA-256 streams on the two cores that
+docker-registry also needs for hashing and writing what it receives (at level 1 it is
+even with skopeo).
 Before push streamed its layer (packing first, then HEAD, POST and 4 MiB PATCHes) the same
 setup measured 0.15 s for the typical push and 3.09 s for the large one
 (`BENCH_POLYCRATE=<other build> bench/blocks.sh` compares builds).
