@@ -847,6 +847,19 @@ static void up_rq(struct upload *u, struct rq *q, const char *method, const char
 	q->nscopes = u->nsc;
 }
 
+/* A fresh upload of src (may be NULL for a bare session) into repo, with push scope. */
+static void upload_init(struct upload *u, struct registry *r, const char *repo,
+                        const struct registry_blob_src *src, struct registry_upload_stats *st)
+{
+	memset(u, 0, sizeof *u);
+	u->r = r;
+	u->repo = repo;
+	u->src = src;
+	u->st = st;
+	scope(u->sc[0], sizeof u->sc[0], repo, "pull,push");
+	u->nsc = 1;
+}
+
 /* Takes the answer's Location (resolved against the URL that answered) as the session's. */
 static int take_location(struct upload *u, const struct http_response *rs, struct err *e)
 {
@@ -1112,20 +1125,14 @@ int registry_blob_push(struct registry *r, const char *repo, const struct regist
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof *st);
-	memset(&u, 0, sizeof u);
+	upload_init(&u, r, repo, src, st);
 	if ((rc = check_repo(repo, e)) < 0 || (rc = digest_parse(src->digest, NULL, e)) < 0)
 		return rc;
 	if (!src->path && !src->open)
 		return err_set(e, ERR_USAGE, "blob upload without a source");
 	if (mount_from && (rc = check_repo(mount_from, e)) < 0)
 		return rc;
-	u.r = r;
-	u.repo = repo;
-	u.src = src;
-	u.st = st;
 	snprintf(u.what, sizeof u.what, "upload of blob %s to %s", src->digest, repo);
-	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
-	u.nsc = 1;
 	if (mount_from && strcmp(mount_from, repo) != 0) {
 		scope(u.sc[1], sizeof u.sc[1], mount_from, "pull");
 		u.nsc = 2;
@@ -1216,19 +1223,13 @@ out:
 int registry_session_open(struct registry *r, const char *repo, struct registry_session *s,
                           struct err *e)
 {
-	static const struct registry_blob_src none = {0};
 	struct upload u;
 	int rc;
 	memset(s, 0, sizeof *s);
-	memset(&u, 0, sizeof u);
+	upload_init(&u, r, repo, NULL, NULL);
 	if ((rc = check_repo(repo, e)) < 0)
 		return rc;
-	u.r = r;
-	u.repo = repo;
-	u.src = &none;
 	snprintf(u.what, sizeof u.what, "upload to %s", repo);
-	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
-	u.nsc = 1;
 	if ((rc = start(&u, NULL, e)) < 0)
 		return rc;
 	snprintf(s->loc, sizeof s->loc, "%s", u.loc);
@@ -1242,13 +1243,9 @@ void registry_session_cancel(struct registry *r, const char *repo, struct regist
 	struct upload u;
 	if (!s->open)
 		return;
-	memset(&u, 0, sizeof u);
-	u.r = r;
-	u.repo = repo;
+	upload_init(&u, r, repo, NULL, NULL);
 	snprintf(u.loc, sizeof u.loc, "%s", s->loc);
 	snprintf(u.what, sizeof u.what, "upload to %s", repo);
-	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
-	u.nsc = 1;
 	cancel(&u);
 	s->open = 0;
 }
@@ -1267,20 +1264,14 @@ int registry_blob_stream(struct registry *r, const char *repo, const struct regi
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof *st);
-	memset(&u, 0, sizeof u);
+	upload_init(&u, r, repo, src, st);
 	memset(&rs, 0, sizeof rs);
 	http_headers_init(&rs.headers);
 	if ((rc = check_repo(repo, e)) < 0)
 		return rc;
 	if (!src->open && !src->path)
 		return err_set(e, ERR_USAGE, "streamed upload without a source");
-	u.r = r;
-	u.repo = repo;
-	u.src = src;
-	u.st = st;
 	snprintf(u.what, sizeof u.what, "upload of a blob to %s", repo);
-	scope(u.sc[0], sizeof u.sc[0], repo, "pull,push");
-	u.nsc = 1;
 	if ((rc = start(&u, NULL, e)) < 0)
 		goto out;
 	st->how = REGISTRY_UP_STREAMED;
