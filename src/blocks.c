@@ -112,14 +112,8 @@ static struct io_in *with_progress(struct io_in *src, progress_fn fn, void *arg,
 	struct prog_in *s;
 	if (!fn || !src)
 		return src;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		io_in_close(src);
-		err_set(e, ERR_FAIL, "out of memory");
+	if (!(s = (struct prog_in *)io_in_wrap(sizeof *s, &prog_ops, src, e)))
 		return NULL;
-	}
-	s->in.ops = &prog_ops;
-	s->in.e = e;
 	s->src = src;
 	s->fn = fn;
 	s->arg = arg;
@@ -193,13 +187,9 @@ static const struct io_out_ops stage_out_ops = {stage_write, stage_out_close};
 static void *packer(void *arg)
 {
 	struct stage *s = arg;
-	struct stage_out *so = calloc(1, sizeof *so);
-	int rc;
-	if (!so) {
-		rc = err_set(&s->e, ERR_FAIL, "out of memory");
-	} else {
-		so->out.ops = &stage_out_ops;
-		so->out.e = &s->e;
+	struct stage_out *so = (struct stage_out *)io_out_new(sizeof *so, &stage_out_ops, &s->e);
+	int rc = ERR_FAIL;
+	if (so) {
 		so->s = s;
 		rc = pack_block(s->dir, &so->out, &s->po, &s->res, &s->e);
 	}
@@ -258,13 +248,9 @@ static const struct io_in_ops stage_in_ops = {stage_read, stage_in_close};
 static struct io_in *stage_open(void *arg, uint64_t offset, struct err *e)
 {
 	struct stage *s = arg;
-	struct stage_in *si = calloc(1, sizeof *si);
-	if (!si) {
-		err_set(e, ERR_FAIL, "out of memory");
+	struct stage_in *si = (struct stage_in *)io_in_new(sizeof *si, &stage_in_ops, e);
+	if (!si)
 		return NULL;
-	}
-	si->in.ops = &stage_in_ops;
-	si->in.e = e;
 	si->s = s;
 	si->pos = offset;
 	return with_progress(&si->in, s->o->progress, s->o->arg, "layer", offset, 0, e);

@@ -381,16 +381,13 @@ static const struct io_out_ops dig_out_ops = {dig_out_write, dig_out_close};
 
 struct io_out *digest_out(struct io_out *next, struct digest_result *res, struct err *e)
 {
-	struct dig_out *s = calloc(1, sizeof *s);
+	struct dig_out *s = (struct dig_out *)io_out_new(sizeof *s, &dig_out_ops, e);
 	res->digest[0] = 0;
 	res->size = 0;
 	if (!s) {
 		io_out_abort(next);
-		err_set(e, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	s->out.ops = &dig_out_ops;
-	s->out.e = e;
 	s->next = next;
 	s->res = res;
 	sha256_init(&s->c);
@@ -493,17 +490,9 @@ static const struct io_in_ops dig_in_ops = {dig_in_read, dig_in_close};
 
 static struct dig_in *dig_in_new(struct io_in *src, struct err *e)
 {
-	struct dig_in *s;
-	if (!src)
+	struct dig_in *s = (struct dig_in *)io_in_wrap(sizeof *s, &dig_in_ops, src, e);
+	if (!s)
 		return NULL;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		io_in_close(src);
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
-	s->in.ops = &dig_in_ops;
-	s->in.e = e;
 	s->src = src;
 	sha256_init(&s->c);
 	return s;

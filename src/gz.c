@@ -694,19 +694,16 @@ static const struct io_in_ops gz_in_ops = {gz_in_read, gz_in_close};
 
 struct io_in *gz_in(struct io_in *src, uint64_t max_out, struct err *e)
 {
-	struct gz_in *s;
-	if (!src)
+	struct gz_in *s = (struct gz_in *)io_in_wrap(sizeof *s, &gz_in_ops, src, e);
+	if (!s)
 		return NULL;
-	s = calloc(1, sizeof *s);
 	/* 16 + window bits: zlib parses the gzip header and checks CRC-32 and ISIZE. */
-	if (!s || inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+	if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
 		free(s);
 		io_in_close(src);
 		err_set(e, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	s->in.ops = &gz_in_ops;
-	s->in.e = e;
 	s->src = src;
 	s->max_out = max_out;
 	s->state = GZ_BETWEEN;

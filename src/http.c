@@ -981,13 +981,9 @@ static const struct io_in_ops body_ops = {body_read, body_close};
 static struct body *body_new(struct http_client *cl, struct hconn *hc, const struct head *h,
                              struct err *e)
 {
-	struct body *b = calloc(1, sizeof *b);
-	if (!b) {
-		err_set(e, ERR_FAIL, "out of memory");
+	struct body *b = (struct body *)io_in_new(sizeof *b, &body_ops, e);
+	if (!b)
 		return NULL;
-	}
-	b->in.ops = &body_ops;
-	b->in.e = e;
 	b->cl = cl;
 	b->hc = hc;
 	b->h = *h;

@@ -143,6 +143,52 @@ int io_out_fail(struct io_out *out, int code, const char *fmt, ...)
 	return rc;
 }
 
+struct io_in *io_in_new(size_t size, const struct io_in_ops *ops, struct err *e)
+{
+	struct io_in *in = calloc(1, size);
+	if (!in) {
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	in->ops = ops;
+	in->e = e;
+	return in;
+}
+
+struct io_out *io_out_new(size_t size, const struct io_out_ops *ops, struct err *e)
+{
+	struct io_out *out = calloc(1, size);
+	if (!out) {
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	out->ops = ops;
+	out->e = e;
+	return out;
+}
+
+struct io_in *io_in_wrap(size_t size, const struct io_in_ops *ops, struct io_in *below,
+                         struct err *e)
+{
+	struct io_in *in;
+	if (!below)
+		return NULL;
+	if (!(in = io_in_new(size, ops, e)))
+		io_in_close(below);
+	return in;
+}
+
+struct io_out *io_out_wrap(size_t size, const struct io_out_ops *ops, struct io_out *below,
+                           struct err *e)
+{
+	struct io_out *out;
+	if (!below)
+		return NULL;
+	if (!(out = io_out_new(size, ops, e)))
+		io_out_abort(below);
+	return out;
+}
+
 /* A stage's own message names the file when it has one. */
 static char *name_dup(const char *path)
 {
@@ -193,15 +239,12 @@ static const struct io_in_ops in_fd_ops = {in_fd_read, in_fd_close};
 
 struct io_in *io_in_fd(int fd, int own, struct err *e)
 {
-	struct in_fd *s = calloc(1, sizeof *s);
+	struct in_fd *s = (struct in_fd *)io_in_new(sizeof *s, &in_fd_ops, e);
 	if (!s) {
 		if (own)
 			close(fd);
-		err_set(e, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	s->in.ops = &in_fd_ops;
-	s->in.e = e;
 	s->fd = fd;
 	s->own = own;
 	return &s->in;
@@ -252,13 +295,9 @@ static const struct io_in_ops in_mem_ops = {in_mem_read, in_mem_close};
 
 struct io_in *io_in_mem(const void *p, size_t n, struct err *e)
 {
-	struct in_mem *s = calloc(1, sizeof *s);
-	if (!s) {
-		err_set(e, ERR_FAIL, "out of memory");
+	struct in_mem *s = (struct in_mem *)io_in_new(sizeof *s, &in_mem_ops, e);
+	if (!s)
 		return NULL;
-	}
-	s->in.ops = &in_mem_ops;
-	s->in.e = e;
 	s->p = p;
 	s->n = n;
 	return &s->in;
@@ -300,17 +339,9 @@ static const struct io_in_ops in_limit_ops = {in_limit_read, in_limit_close};
 
 struct io_in *io_in_limit(struct io_in *src, uint64_t max, struct err *e)
 {
-	struct in_limit *s;
-	if (!src)
+	struct in_limit *s = (struct in_limit *)io_in_wrap(sizeof *s, &in_limit_ops, src, e);
+	if (!s)
 		return NULL;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		io_in_close(src);
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
-	s->in.ops = &in_limit_ops;
-	s->in.e = e;
 	s->src = src;
 	s->max = max;
 	return &s->in;
@@ -370,15 +401,12 @@ static const struct io_out_ops out_fd_ops = {out_fd_write, out_fd_close};
 
 struct io_out *io_out_fd(int fd, int own, struct err *e)
 {
-	struct out_fd *s = calloc(1, sizeof *s);
+	struct out_fd *s = (struct out_fd *)io_out_new(sizeof *s, &out_fd_ops, e);
 	if (!s) {
 		if (own)
 			close(fd);
-		err_set(e, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	s->out.ops = &out_fd_ops;
-	s->out.e = e;
 	s->fd = fd;
 	s->own = own;
 	return &s->out;
@@ -513,13 +541,9 @@ static const struct io_out_ops out_buf_ops = {out_buf_write, out_buf_close};
 
 struct io_out *io_out_buf(struct buf *b, struct err *e)
 {
-	struct out_buf *s = calloc(1, sizeof *s);
-	if (!s) {
-		err_set(e, ERR_FAIL, "out of memory");
+	struct out_buf *s = (struct out_buf *)io_out_new(sizeof *s, &out_buf_ops, e);
+	if (!s)
 		return NULL;
-	}
-	s->out.ops = &out_buf_ops;
-	s->out.e = e;
 	s->b = b;
 	s->start = b->len;
 	return &s->out;
@@ -541,14 +565,7 @@ static const struct io_out_ops out_null_ops = {out_null_write, out_null_close};
 
 struct io_out *io_out_null(struct err *e)
 {
-	struct io_out *s = calloc(1, sizeof *s);
-	if (!s) {
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
-	s->ops = &out_null_ops;
-	s->e = e;
-	return s;
+	return io_out_new(sizeof(struct io_out), &out_null_ops, e);
 }
 
 struct in_count {
@@ -578,17 +595,9 @@ static const struct io_in_ops in_count_ops = {in_count_read, in_count_close};
 
 struct io_in *io_in_count(struct io_in *src, uint64_t *count, struct err *e)
 {
-	struct in_count *s;
-	if (!src)
+	struct in_count *s = (struct in_count *)io_in_wrap(sizeof *s, &in_count_ops, src, e);
+	if (!s)
 		return NULL;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		io_in_close(src);
-		err_set(e, ERR_FAIL, "out of memory");
-		return NULL;
-	}
-	s->in.ops = &in_count_ops;
-	s->in.e = e;
 	s->src = src;
 	s->count = count;
 	*count = 0;
@@ -630,14 +639,12 @@ static const struct io_out_ops out_count_ops = {out_count_write, out_count_close
 
 struct io_out *io_out_count(struct io_out *next, uint64_t *count, struct err *e)
 {
-	struct out_count *s = calloc(1, sizeof *s);
+	/* next may be NULL here (counting alone), so not io_out_wrap */
+	struct out_count *s = (struct out_count *)io_out_new(sizeof *s, &out_count_ops, e);
 	if (!s) {
 		io_out_abort(next);
-		err_set(e, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	s->out.ops = &out_count_ops;
-	s->out.e = e;
 	s->next = next;
 	s->count = count;
 	*count = 0;

@@ -67,6 +67,17 @@ int io_in_fail(struct io_in *in, int code, const char *fmt, ...)
 int io_out_fail(struct io_out *out, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* For stage implementations: a zeroed stage of size bytes (its struct io_in or io_out
+ * first) with ops and e set, or NULL with *e "out of memory". The wrap forms make a stage
+ * over another: a NULL below gives NULL (below's error stands), and out of memory closes
+ * (aborts) below, which the new stage owns otherwise. */
+struct io_in *io_in_new(size_t size, const struct io_in_ops *ops, struct err *e);
+struct io_out *io_out_new(size_t size, const struct io_out_ops *ops, struct err *e);
+struct io_in *io_in_wrap(size_t size, const struct io_in_ops *ops, struct io_in *below,
+                         struct err *e);
+struct io_out *io_out_wrap(size_t size, const struct io_out_ops *ops, struct io_out *below,
+                           struct err *e);
+
 /*
  * Constructors return NULL on failure with *e saying why. A stage built on another (src or
  * next) takes ownership of it at once: on failure it closes src / aborts next, and a NULL
