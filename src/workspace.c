@@ -77,32 +77,39 @@ static int get_str(const struct ctx *c, const struct yaml_node *map, const char 
 	return 0;
 }
 
-static int get_map(const struct ctx *c, const struct yaml_node *map, const char *key,
-                   const char *where, const struct yaml_node **out)
+/* The value at key when it is of the kind wanted (*out NULL when absent or null); its
+ * dotted path, for messages, in path. */
+static int get_kind(const struct ctx *c, const struct yaml_node *map, const char *key,
+                    const char *where, enum yaml_kind kind, const char *wanted, char path[256],
+                    const struct yaml_node **out)
 {
 	const struct yaml_node *v = yaml_map_get(map, key);
-	char path[256];
 	*out = NULL;
 	if (yaml_is_null(v))
 		return 0;
-	snprintf(path, sizeof path, "%.200s%s%.40s", where, *where ? "." : "", key);
-	if (v->kind != YAML_KIND_MAP)
-		return bad(c, v, path, "expected a mapping, found a %s", yaml_kind_name(v));
+	snprintf(path, 256, "%.200s%s%.40s", where, *where ? "." : "", key);
+	if (v->kind != kind)
+		return bad(c, v, path, "expected %s, found a %s", wanted, yaml_kind_name(v));
 	*out = v;
 	return 0;
+}
+
+static int get_map(const struct ctx *c, const struct yaml_node *map, const char *key,
+                   const char *where, const struct yaml_node **out)
+{
+	char path[256];
+	return get_kind(c, map, key, where, YAML_KIND_MAP, "a mapping", path, out);
 }
 
 static int get_seq(const struct ctx *c, const struct yaml_node *map, const char *key,
                    const char *where, const struct yaml_node **out)
 {
-	const struct yaml_node *v = yaml_map_get(map, key);
 	char path[256];
+	const struct yaml_node *v;
+	int rc = get_kind(c, map, key, where, YAML_KIND_SEQ, "a list", path, &v);
 	*out = NULL;
-	if (yaml_is_null(v))
-		return 0;
-	snprintf(path, sizeof path, "%.200s%s%.40s", where, *where ? "." : "", key);
-	if (v->kind != YAML_KIND_SEQ)
-		return bad(c, v, path, "expected a list, found a %s", yaml_kind_name(v));
+	if (rc < 0 || !v)
+		return rc;
 	if (v->n > WORKSPACE_LIST_MAX)
 		return bad(c, v, path, "more than %d entries", WORKSPACE_LIST_MAX);
 	*out = v;
