@@ -52,6 +52,48 @@ static int t_check_(int ok, const char *file, int line, const char *fmt, ...)
 	return 0;
 }
 
+/* stderr into a temp file while a test looks at what was logged: t_stderr_begin() (0, or
+ * -1 when it could not), then t_stderr_end() puts stderr back and gives the text (at most
+ * 8191 bytes; valid until the next capture). */
+#include <unistd.h>
+struct t_cap_ {
+	FILE *f;
+	int saved;
+	char text[8192];
+};
+static inline struct t_cap_ *t_cap_(void)
+{
+	static struct t_cap_ c = {NULL, -1, {0}};
+	return &c;
+}
+
+static inline int t_stderr_begin(void)
+{
+	struct t_cap_ *c = t_cap_();
+	fflush(stderr);
+	c->f = tmpfile();
+	c->saved = dup(2);
+	if (c->f)
+		dup2(fileno(c->f), 2);
+	return c->f && c->saved >= 0 ? 0 : -1;
+}
+
+static inline const char *t_stderr_end(void)
+{
+	struct t_cap_ *c = t_cap_();
+	size_t n = 0;
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	if (c->f) {
+		rewind(c->f);
+		n = fread(c->text, 1, sizeof c->text - 1, c->f);
+		fclose(c->f);
+	}
+	c->text[n] = 0;
+	return c->text;
+}
+
 static inline void t_skip(const char *why)
 {
 	t_skip_++;

@@ -478,13 +478,9 @@ static void test_proxy_log(void)
 	struct ref_proxy_config c = {seed1, 1, "registry.enterprise.com", "ruser", "s3cret-reg"};
 	struct ref in, out;
 	struct ref_creds cr;
-	char text[4096];
-	FILE *f = tmpfile();
-	int saved = dup(2), level = log_level;
-	size_t n;
-	T_CHECK(f != NULL && saved >= 0);
-	fflush(stderr);
-	dup2(fileno(f), 2);
+	const char *text;
+	int level = log_level;
+	T_CHECK(t_stderr_begin() == 0);
 	log_level = 2;
 	T_EQ_INT(ref_parse("ayedo/k8s/nginx", &in, NULL), 0);
 	T_EQ_INT(ref_resolve(&in, NULL, NULL, NULL), 0);
@@ -494,14 +490,8 @@ static void test_proxy_log(void)
 	log_level = 1;
 	T_EQ_INT(ref_parse("cargo.ayedo.cloud/ayedo/quiet", &in, NULL), 0);
 	T_EQ_INT(ref_rewrite(&c, &in, &out, &cr, NULL), 1);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
+	text = t_stderr_end();
 	log_level = level;
-	rewind(f);
-	n = fread(text, 1, sizeof text - 1, f);
-	text[n] = 0;
-	fclose(f);
 	T_EQ_STR(text, "INFO: Registry proxy match found: cargo.ayedo.cloud/ayedo/k8s/nginx -> "
 	               "registry.enterprise.com/cargo-proxy/ayedo/k8s/nginx\n"
 	               "DEBUG: Using proxy credentials for registry: "

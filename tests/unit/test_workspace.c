@@ -10,32 +10,6 @@
 #include "ref.h"
 #include "workspace.h"
 
-/* stderr into a temp file while a test looks at warnings */
-static FILE *cap_f;
-static int cap_saved = -1;
-static char cap_text[8192];
-
-static void cap_begin(void)
-{
-	fflush(stderr);
-	cap_f = tmpfile();
-	cap_saved = dup(2);
-	dup2(fileno(cap_f), 2);
-}
-
-static const char *cap_end(void)
-{
-	size_t n;
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	rewind(cap_f);
-	n = fread(cap_text, 1, sizeof cap_text - 1, cap_f);
-	cap_text[n] = 0;
-	fclose(cap_f);
-	return cap_text;
-}
-
 static int load(const char *text, struct workspace *ws, struct err *e)
 {
 	err_init(e);
@@ -182,14 +156,14 @@ static void test_seed_proxy(void)
 	T_EQ_STR(cr.username, "proxy-user");
 	T_EQ_STR(cr.password, "ppass");
 	/* the troubleshooting example: no registry in the reference */
-	cap_begin();
+	t_stderr_begin();
 	int level = log_level;
 	log_level = 2;
 	T_EQ_INT(
 	    workspace_resolve_ref(&ws, "ayedo/k8s/nginx", NULL, NULL, NULL, &w, &u, &cr, NULL, &e),
 	    0);
 	log_level = level;
-	const char *out = cap_end();
+	const char *out = t_stderr_end();
 	T_EQ_STR(out, "INFO: Registry proxy match found: cargo.ayedo.cloud/ayedo/k8s/nginx -> "
 	              "registry.enterprise.com/cargo-proxy/ayedo/k8s/nginx\n"
 	              "DEBUG: Using proxy credentials for registry: "
@@ -228,9 +202,9 @@ static void test_seed_patterns(void)
 	                                   "registry.enterprise.com/dockerhub-library/alpine:3",
 	                                   "registry.enterprise.com/dockerhub-library/nginx",
 	                                   "ghcr.io/x/y"};
-	cap_begin();
+	t_stderr_begin();
 	int rc = load(seed_patterns, &ws, &e);
-	T_EQ_STR(cap_end(), ""); /* specific first: nothing shadowed */
+	T_EQ_STR(t_stderr_end(), ""); /* specific first: nothing shadowed */
 	T_CHECKF(rc == 0, "%s", e.msg);
 	for (size_t i = 0; i < 5; i++) {
 		T_EQ_INT(workspace_resolve_ref(&ws, in[i], NULL, NULL, NULL, &w, &u, &cr, NULL, &e),
@@ -277,9 +251,9 @@ static void test_shadowed(void)
 	                   "      to: registry.enterprise.com/kubernetes-blocks\n"
 	                   "    - from: cargo.ayedo.cloud/ayedox\n"
 	                   "      to: registry.enterprise.com/x\n";
-	cap_begin();
+	t_stderr_begin();
 	int rc = load(text, &ws, &e);
-	const char *out = cap_end();
+	const char *out = t_stderr_end();
 	T_EQ_INT(rc, 0);
 	T_CHECKF(strstr(out,
 	                "Warning: workspace.poly:5:7: registry.proxy[1] (from "
@@ -408,9 +382,9 @@ static void test_schema_errors(void)
 	/* unknown keys are warnings, with their position */
 	struct workspace ws;
 	struct err e;
-	cap_begin();
+	t_stderr_begin();
 	int rc = load("name: w\nsync: {}\nregistry:\n  mirror: x\n", &ws, &e);
-	const char *out = cap_end();
+	const char *out = t_stderr_end();
 	T_EQ_INT(rc, 0);
 	T_CHECKF(strstr(out, "Warning: workspace.poly:2:1: unknown key sync (ignored)") != NULL,
 	         "%s", out);

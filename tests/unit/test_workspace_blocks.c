@@ -10,31 +10,6 @@
 #include "log.h"
 #include "workspace.h"
 
-static FILE *cap_f;
-static int cap_saved = -1;
-static char cap_text[8192];
-
-static void cap_begin(void)
-{
-	fflush(stderr);
-	cap_f = tmpfile();
-	cap_saved = dup(2);
-	dup2(fileno(cap_f), 2);
-}
-
-static const char *cap_end(void)
-{
-	size_t n;
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	rewind(cap_f);
-	n = fread(cap_text, 1, sizeof cap_text - 1, cap_f);
-	cap_text[n] = 0;
-	fclose(cap_f);
-	return cap_text;
-}
-
 static int load(const char *text, struct workspace_block *b, struct err *e)
 {
 	err_init(e);
@@ -82,9 +57,9 @@ static void test_seed_blocks(void)
 	T_CHECKF(load("name: my-app\nfrom: postgres-base:latest\n", &b, &e) == 0, "%s", e.msg);
 	workspace_block_free(&b);
 	/* version as a bare number is still read as text: 1.0 is kept as written, and warned */
-	cap_begin();
+	t_stderr_begin();
 	int rc = load("name: x\nversion: 1.0\n", &b, &e);
-	const char *out = cap_end();
+	const char *out = t_stderr_end();
 	T_EQ_INT(rc, 0);
 	T_EQ_STR(b.version, "1.0");
 	T_CHECKF(strstr(out, "block.poly:2:10: version: invalid version \"1.0\"") != NULL, "%s",
@@ -119,9 +94,9 @@ static void test_block_full(void)
 	                   "  - name: other\n"
 	                   "    playbook: x.yml\n"
 	                   "extra: 1\n";
-	cap_begin();
+	t_stderr_begin();
 	int rc = load(text, &b, &e);
-	const char *out = cap_end();
+	const char *out = t_stderr_end();
 	T_CHECKF(rc == 0, "%s", e.msg);
 	T_CHECKF(strstr(out, "Warning: block.poly:23:1: unknown key extra (ignored)") != NULL, "%s",
 	         out);
